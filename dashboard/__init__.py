@@ -1,0 +1,97 @@
+"""Lakesis Zoom integration: the dashboard, the booking API and the Zoom meeting sync."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboard.config import load_config
+from dashboard.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> errors -> CLI."""
+    instance_path = Path(os.environ.get("LAKESIS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(os.environ, instance_path, overrides))
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_globals(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from dashboard import models  # noqa: F401 - registers the tables before migrate looks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from dashboard.api_keys import bp as api_keys_bp
+    from dashboard.audit_log import bp as audit_log_bp
+    from dashboard.auth import bp as auth_bp
+    from dashboard.members import bp as members_bp
+    from dashboard.security_headers import register_security_headers
+    from dashboard.workspaces import bp as workspaces_bp
+    from dashboard.zoom.wiring import endpoints_from_config
+
+    for blueprint in (auth_bp, workspaces_bp, members_bp, api_keys_bp, audit_log_bp):
+        app.register_blueprint(blueprint)
+    if app.config["ZOOM_MODE"] == "sandbox":
+        from dashboard import sandbox
+
+        sandbox.init_app(app)
+    register_security_headers(app, endpoints_from_config(app.config).authorize_url)
+
+
+def register_template_globals(app: Flask) -> None:
+    from dashboard.access import current_membership, memberships_of
+    from dashboard.models import Permission
+
+    app.jinja_env.globals.update(
+        current_membership=current_membership, memberships_of=memberships_of,
+        Permission=Permission)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from dashboard.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from dashboard.cli import register
+
+    register(app)

@@ -1,0 +1,104 @@
+"""Flask commands: create-user, seed-demo, api-keys create."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from dashboard.extensions import db
+from dashboard.models import Membership, Role, User, Workspace
+from dashboard.services import ServiceError, api_keys, members
+from dashboard.services.audit import Actor
+
+DEMO_WORKSPACE = ("Acme Clinic", "acme")
+DEMO_USERS = (
+    ("admin@demo.lakesis.test", "Ada Admin", Role.ADMIN),
+    ("operator@demo.lakesis.test", "Otto Operator", Role.OPERATOR),
+    ("support@demo.lakesis.test", "Sam Support", Role.SUPPORT),
+)
+
+
+def _workspace(slug: str) -> Workspace:
+    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    if workspace is None:
+        raise click.ClickException(f"no workspace with slug {slug!r}")
+    return workspace
+
+
+def ensure_workspace(name: str, slug: str) -> Workspace:
+    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    if workspace is None:
+        workspace = Workspace(name=name, slug=slug)
+        db.session.add(workspace)
+        db.session.flush()
+    return workspace
+
+
+def ensure_member(workspace: Workspace, email: str, name: str, role: Role, password: str) -> User:
+    """Create the user if missing and make them a member with ``role`` (idempotent)."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = members.create_user(email, name, password)
+    membership = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.workspace_id == workspace.id))
+    if membership is None:
+        db.session.add(Membership(user=user, workspace=workspace, role=role.value))
+    return user
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", default="")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--workspace", "slug", help="slug of a workspace to join (made if missing)")
+    @click.option("--workspace-name", help="name for a new workspace")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value)
+    def create_user(email: str, name: str, password: str, slug: str | None,
+                    workspace_name: str | None, role: str) -> None:
+        """Create a user, optionally as a member of a workspace."""
+        try:
+            if slug:
+                workspace = ensure_workspace(workspace_name or slug, slug)
+                ensure_member(workspace, members.normalize_email(email), name, Role(role),
+                              password)
+            else:
+                members.create_user(email, name, password)
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"created {members.normalize_email(email)}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create (or keep) the demo workspace and its three users."""
+        password = os.environ.get("DEMO_PASSWORD") or "lakesis-demo"
+        workspace = ensure_workspace(*DEMO_WORKSPACE)
+        try:
+            for email, name, role in DEMO_USERS:
+                ensure_member(workspace, email, name, role, password)
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(f"DEMO_PASSWORD: {error.message}") from error
+        db.session.commit()
+        click.echo(f"Demo workspace {workspace.name} ({workspace.slug}); sign in with:")
+        for email, _, role in DEMO_USERS:
+            click.echo(f"  {role.value:9} {email} / {password}")
+
+    api_keys_group = click.Group("api-keys", help="Manage API keys of the booking workflow.")
+    app.cli.add_command(api_keys_group)
+
+    @api_keys_group.command("create")
+    @click.argument("workspace_slug")
+    @click.argument("name")
+    def create_api_key(workspace_slug: str, name: str) -> None:
+        """Make an API key for WORKSPACE_SLUG and print it (this is the only time it is shown)."""
+        try:
+            issued = api_keys.issue(_workspace(workspace_slug), Actor.system(), name, None)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(issued.secret)

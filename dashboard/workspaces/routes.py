@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from dashboard.access import (
+    SESSION_WORKSPACE,
+    current_membership,
+    memberships_of,
+    requires,
+    signed_in,
+)
+from dashboard.models import Permission
+from dashboard.workspaces import bp
+
+
+@bp.route("/")
+@requires(Permission.VIEW)
+def overview() -> str:
+    return render_template("pages/overview.html", membership=current_membership())
+
+
+@bp.route("/workspaces/switch", methods=["POST"])
+@signed_in
+def switch() -> Response:
+    wanted = request.form.get("workspace_id", type=int)
+    membership = next(
+        (m for m in memberships_of(current_user) if m.workspace_id == wanted), None)
+    if membership is None:
+        abort(404)
+    session[SESSION_WORKSPACE] = membership.workspace_id
+    flash(f"Now working in {membership.workspace.name}.", "info")
+    # Pages of the old workspace name its records; start again from the new one's overview.
+    return redirect(url_for("workspaces.overview"))
+

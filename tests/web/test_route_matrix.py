@@ -1,0 +1,117 @@
+"""Every route, for every kind of visitor: signed out, each role, and another workspace's ids.
+
+The matrix is built from ``app.url_map``, so a new route is checked the moment it exists; a
+view that declares no access rule fails ``test_every_view_declares_who_may_use_it``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashboard import create_app
+from dashboard.extensions import db
+from dashboard.models import ApiKey, Membership, Permission, Role
+
+# Blueprints that answer to machines with their own authentication, tested on their own.
+OWN_AUTH_BLUEPRINTS = {"zoom_sandbox", "api", "webhooks"}
+METHODS = ("GET", "POST", "PATCH", "DELETE")
+
+
+def _rules():
+    app = create_app({"LAKESIS_ENV": "testing"})
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in OWN_AUTH_BLUEPRINTS:
+            continue
+        for method in sorted(set(rule.methods) & set(METHODS)):
+            yield pytest.param(rule.rule, method, rule.endpoint,
+                               id=f"{method} {rule.rule}")
+
+
+RULES = list(_rules())
+
+
+def _ids(world, workspace) -> dict[str, int]:
+    """A record of each kind that lives in ``workspace``, by the URL argument naming it."""
+    key = ApiKey(workspace_id=workspace.id, name="matrix", prefix=f"m{workspace.id:07d}",
+                 key_hash=f"{workspace.id:064d}")
+    db.session.add(key)
+    db.session.flush()
+    member = db.session.scalars(db.select(Membership).filter_by(
+        workspace_id=workspace.id).order_by(Membership.id.desc())).first()
+    ids = {"membership_id": member.id, "key_id": key.id}
+    db.session.commit()
+    return ids
+
+
+def _url(rule: str, ids: dict[str, int]) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1).split(":")[-1]
+        if name not in ids:
+            raise AssertionError(f"route matrix: add a record for URL argument {name!r}")
+        return str(ids[name])
+
+    return re.sub(r"<([^>]+)>", value, rule)
+
+
+def _access(app, endpoint: str):
+    return getattr(app.view_functions[endpoint], "access", None)
+
+
+@pytest.mark.parametrize(("rule", "method", "endpoint"), RULES)
+def test_every_view_declares_who_may_use_it(app, rule, method, endpoint):
+    assert _access(app, endpoint) is not None, f"{endpoint} has no @requires/@public/@signed_in"
+
+
+@pytest.mark.parametrize(("rule", "method", "endpoint"), RULES)
+def test_signed_out_visitors_are_sent_to_sign_in(app, client, world, rule, method, endpoint):
+    if _access(app, endpoint) == "public":
+        pytest.skip("public view")
+    with app.app_context():
+        url = _url(rule, _ids(world, world.acme))
+    response = client.open(url, method=method, headers={"X-CSRFToken": client.csrf_token()})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("rule", "method", "endpoint"), RULES)
+def test_each_role_gets_exactly_what_it_may(app, client, auth, world, rule, method, endpoint,
+                                            role):
+    access = _access(app, endpoint)
+    if not isinstance(access, Permission):
+        pytest.skip("not a workspace route")
+    user = {Role.ADMIN: world.admin, Role.OPERATOR: world.operator,
+            Role.SUPPORT: world.support}[role]
+    with app.app_context():
+        url = _url(rule, _ids(world, world.acme))
+        allowed = world.member(user).can(access)
+    auth.sign_in_as(user)
+    response = client.open(url, method=method, headers={"X-CSRFToken": client.csrf_token()})
+    if allowed:
+        assert response.status_code not in (401, 403, 500), response.data[:300]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("rule", "method", "endpoint"), RULES)
+def test_another_workspaces_ids_are_not_found(app, client, auth, world, rule, method, endpoint):
+    if "<" not in rule:
+        pytest.skip("no record id in this route")
+    with app.app_context():
+        url = _url(rule, _ids(world, world.globex))
+    auth.sign_in_as(world.admin)  # may do anything in acme, nothing in globex
+    response = client.open(url, method=method, headers={"X-CSRFToken": client.csrf_token()})
+    assert response.status_code == 404
+
+
+def test_a_removed_member_loses_access_at_once(app, client, auth, world):
+    auth.sign_in_as(world.operator)
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        db.session.delete(world.member(world.operator))
+        db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 403
+    assert b"not a member of any workspace" in response.data
