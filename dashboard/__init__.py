@@ -53,6 +53,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
+    from dashboard.zoom.tokens import TokenProvider
+    from dashboard.zoom.wiring import client_from_config
+
+    app.extensions["zoom_client"] = client_from_config(app.config)
+    app.extensions["zoom_tokens"] = TokenProvider(app.extensions["zoom_client"])
+
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
         return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
@@ -62,12 +68,15 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.api_keys import bp as api_keys_bp
     from dashboard.audit_log import bp as audit_log_bp
     from dashboard.auth import bp as auth_bp
+    from dashboard.integrations import bp as integrations_bp
     from dashboard.members import bp as members_bp
     from dashboard.security_headers import register_security_headers
+    from dashboard.webhooks import bp as webhooks_bp
     from dashboard.workspaces import bp as workspaces_bp
     from dashboard.zoom.wiring import endpoints_from_config
 
-    for blueprint in (auth_bp, workspaces_bp, members_bp, api_keys_bp, audit_log_bp):
+    for blueprint in (auth_bp, workspaces_bp, members_bp, api_keys_bp, audit_log_bp,
+                      integrations_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     if app.config["ZOOM_MODE"] == "sandbox":
         from dashboard import sandbox
@@ -79,10 +88,11 @@ def register_blueprints(app: Flask) -> None:
 def register_template_globals(app: Flask) -> None:
     from dashboard.access import current_membership, memberships_of
     from dashboard.models import Permission
+    from dashboard.services.connections import connection_of
 
     app.jinja_env.globals.update(
         current_membership=current_membership, memberships_of=memberships_of,
-        Permission=Permission)
+        Permission=Permission, zoom_connection_of=connection_of)
 
 
 def register_error_handlers(app: Flask) -> None:

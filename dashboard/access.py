@@ -27,6 +27,11 @@ def memberships_of(user: User) -> list[Membership]:
     return list(db.session.scalars(query))
 
 
+def membership_in(user: User, workspace_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.workspace_id == workspace_id))
+
+
 def current_membership() -> Membership | None:
     """The signed-in user's membership of the workspace they are working in (cached per request).
 

@@ -20,6 +20,8 @@ from dashboard import create_app
 from dashboard.extensions import db
 from dashboard.models import Membership, Role, User, Workspace
 from tests.databases import ensure_postgres_database, postgres_url
+from tests.live_server import LiveServer, free_port
+from tests.sandbox_control import SandboxControl
 
 PASSWORD = "correct horse battery"
 
@@ -67,11 +69,18 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app in sandbox mode; its Zoom URLs point at the port ``live_server`` will use."""
     instance = tmp_path_factory.mktemp("instance")
     os.environ["LAKESIS_INSTANCE_PATH"] = str(instance)
+    base = f"http://127.0.0.1:{free_port()}"
     app = create_app({
         "LAKESIS_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "APP_BASE_URL": base,
+        "ZOOM_SANDBOX_URL": f"{base}/zoom-sandbox",
+        "ZOOM_REDIRECT_URI": f"{base}/settings/integrations/zoom/callback",
+        "ZOOM_SANDBOX_WEBHOOK_URL": f"{base}/webhooks/zoom",
+        "ZOOM_SANDBOX_WEBHOOKS_SYNC": True,
         "ZOOM_SANDBOX_DATABASE_URL": f"sqlite:///{Path(instance) / 'zoom_sandbox.db'}",
     })
     app.test_client_class = CSRFClient
@@ -96,6 +105,24 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(delete(table))
         db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The same app over real HTTP, where its sandbox answers the app's own Zoom calls."""
+    port = int(app.config["APP_BASE_URL"].rsplit(":", 1)[1])
+    server = LiveServer(app, port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(app: Flask, live_server: LiveServer) -> Iterator[SandboxControl]:
+    """The sandbox's control panel, reset before and after each test."""
+    control = SandboxControl(app.config["ZOOM_SANDBOX_URL"])
+    control.reset()
+    yield control
+    control.reset()
 
 
 @pytest.fixture

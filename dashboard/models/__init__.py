@@ -4,14 +4,20 @@ from dashboard.models.accounts import Membership, Permission, Role, User, Worksp
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
 from dashboard.models.login_throttle import LoginFailure
+from dashboard.models.webhook_event import WebhookEvent
+from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "ConnectionStatus",
     "LoginFailure",
     "Membership",
+    "OAuthState",
     "Permission",
     "Role",
     "User",
+    "WebhookEvent",
     "Workspace",
+    "ZoomConnection",
 ]

@@ -1,0 +1,30 @@
+"""Zoom's webhook events as received: stored first (deduplicated), applied after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dashboard.extensions import db
+from dashboard.orm import utcnow
+
+
+class WebhookEvent(db.Model):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    event_ts: Mapped[int | None] = mapped_column(BigInteger)  # Zoom's, in milliseconds
+    # sha256 of the raw body: Zoom's retries resend the same bytes.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    zoom_account_id: Mapped[str | None] = mapped_column(String(64))
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="SET NULL"), index=True)
+    # Only what applying needs: ids, times and statuses, never hosts' keys or user data.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,180 @@
+"""Test and demo controls under ``/_control``: faults, clock, reset, state, meeting life.
+
+Plain functions do the work so the HTML console can offer the same switches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, request
+
+from . import clock, faults, grants, meeting_events, meeting_store, responses
+from .blueprint import bp
+from .storage import RESETTABLE, meetings, read_counters, transaction
+from .webhooks_out import send_event
+
+
+class ControlError(Exception):
+    """A control request that cannot be done, with the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def arm_fault(spec: dict[str, Any]) -> faults.Fault:
+    """Arm a fault from ``{"endpoint", "mode", "count"?, "delay"?}``."""
+    try:
+        count = spec.get("count")
+        count = None if count in (None, "") else int(count)
+        delay = float(spec.get("delay") or 0)
+        with transaction() as conn:
+            return faults.arm(conn, str(spec.get("endpoint")), str(spec.get("mode")), count, delay)
+    except (TypeError, ValueError) as exc:
+        raise ControlError(str(exc)) from exc
+
+
+def clear_faults() -> None:
+    """Disarm every fault."""
+    with transaction() as conn:
+        faults.clear(conn)
+
+
+def move_clock(advance_seconds: float | None = None, reset: bool = False) -> dict[str, Any]:
+    """Advance or reset the sandbox clock; return the new time and offset."""
+    with transaction() as conn:
+        if reset:
+            clock.reset(conn)
+        if advance_seconds:
+            clock.advance(conn, float(advance_seconds))
+        return {"now": clock.iso(clock.now_ts(conn)), "offset_seconds": clock.offset(conn)}
+
+
+def reset_all() -> None:
+    """Wipe grants, codes, meetings, faults, counters, rate windows and the clock offset."""
+    with transaction() as conn:
+        for table in RESETTABLE:
+            conn.execute(table.delete())
+
+
+def snapshot() -> dict[str, Any]:
+    """Counters and totals for tests and the console."""
+    with transaction() as conn:
+        now_ts = clock.now_ts(conn)
+        counts = read_counters(conn)
+        live = len(grants.live_grants(conn, now_ts))
+        by_status = dict(
+            conn.execute(
+                sa.select(meetings.c.status, sa.func.count())
+                .where(meetings.c.deleted_at.is_(None))
+                .group_by(meetings.c.status)
+            ).all()
+        )
+        deleted = conn.execute(
+            sa.select(sa.func.count()).where(meetings.c.deleted_at.is_not(None))
+        ).scalar_one()
+        armed = faults.armed(conn)
+        offset = clock.offset(conn)
+    return {
+        "now": clock.iso(now_ts),
+        "clock_offset_seconds": offset,
+        "requests": {name: counts.get(f"requests:{name}", 0) for name in faults.ENDPOINTS},
+        "refreshes_served": counts.get("refreshes_served", 0),
+        "successful_refreshes": counts.get("successful_refreshes", 0),
+        "live_grants": live,
+        "meetings": {
+            **{status: by_status.get(status, 0) for status in ("waiting", "started", "finished")},
+            "deleted": deleted,
+        },
+        "webhooks": {
+            "delivered": counts.get("webhooks_delivered", 0),
+            "failed": counts.get("webhook_failures", 0),
+        },
+        "faults": [vars(fault) for fault in armed],
+    }
+
+
+def change_meeting_status(meeting_id: int, action: str) -> dict[str, Any]:
+    """Start or end a meeting as if the host did it in Zoom, and send the webhook."""
+    with transaction() as conn:
+        row = meeting_store.get(conn, meeting_id)
+        if row is None or row.deleted_at is not None:
+            raise ControlError(f"Meeting does not exist: {meeting_id}.", 404)
+        now_ts = clock.now_ts(conn)
+        meeting = meeting_store.present(row)
+        if action == "start":
+            if row.status == "started":
+                raise ControlError(f"Meeting {meeting_id} is already in progress", 409)
+            meeting_store.set_status(conn, meeting_id, "started", now_ts)
+            payload = meeting_events.started(meeting, row.account_id, now_ts)
+            event = "meeting.started"
+        else:
+            if row.status != "started":
+                raise ControlError(f"Meeting {meeting_id} is not in progress", 409)
+            meeting_store.set_status(conn, meeting_id, "finished", now_ts)
+            payload = meeting_events.ended(meeting, row.account_id, row.started_at, now_ts)
+            event = "meeting.ended"
+        meeting = meeting_store.present(meeting_store.get(conn, meeting_id))
+    send_event(event, payload)
+    return meeting
+
+
+def _json() -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _refusal(exc: ControlError) -> Response:
+    return responses.json_response({"error": str(exc)}, exc.status)
+
+
+@bp.post("/_control/faults")
+def control_arm_fault() -> Response:
+    """Arm a fault switch (JSON)."""
+    try:
+        arm_fault(_json())
+    except ControlError as exc:
+        return _refusal(exc)
+    return responses.json_response({"faults": snapshot()["faults"]})
+
+
+@bp.delete("/_control/faults")
+def control_clear_faults() -> Response:
+    """Disarm every fault switch."""
+    clear_faults()
+    return responses.json_response({"faults": []})
+
+
+@bp.post("/_control/clock")
+def control_clock() -> Response:
+    """``{"advance_seconds": n}`` or ``{"reset": true}``."""
+    body = _json()
+    try:
+        advance = float(body.get("advance_seconds") or 0)
+    except (TypeError, ValueError):
+        return responses.json_response({"error": "advance_seconds must be a number"}, 400)
+    return responses.json_response(move_clock(advance, bool(body.get("reset"))))
+
+
+@bp.post("/_control/reset")
+def control_reset() -> Response:
+    """Wipe everything but the seeded users."""
+    reset_all()
+    return responses.json_response({"status": "reset"})
+
+
+@bp.get("/_control/state")
+def control_state() -> Response:
+    """Counters for tests: requests per endpoint, refreshes, grants, meetings, webhooks."""
+    return responses.json_response(snapshot())
+
+
+@bp.post("/_control/meetings/<int:meeting_id>/<any(start, end):action>")
+def control_meeting(meeting_id: int, action: str) -> Response:
+    """Start or end a meeting (sends meeting.started / meeting.ended)."""
+    try:
+        return responses.json_response(change_meeting_status(meeting_id, action))
+    except ControlError as exc:
+        return _refusal(exc)

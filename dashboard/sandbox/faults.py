@@ -1,0 +1,161 @@
+"""Fault switches: make a named endpoint fail, slow down or time out on demand.
+
+A fault is stored per endpoint in the sandbox database (so every process sees it) with an
+optional count of requests it still applies to. ``fault_switch`` wraps each Zoom endpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from sqlalchemy.engine import Connection
+
+from . import clock, responses
+from .ratelimit import category_of, next_utc_midnight, qps_limit
+from .settings import setting
+from .storage import bump, faults, transaction
+
+API_ENDPOINTS = (
+    "users_me",
+    "meetings_create",
+    "meetings_get",
+    "meetings_update",
+    "meetings_delete",
+    "meetings_list",
+)
+ENDPOINTS = ("token", "revoke", *API_ENDPOINTS)
+MODES = (
+    "error_500",
+    "error_503",
+    "slow",
+    "rate_limit",
+    "rate_limit_no_retry_after",
+    "daily_limit",
+    "invalid_refresh",
+    "expired_token",
+    "timeout_after_commit",
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One armed fault switch."""
+
+    endpoint: str
+    mode: str
+    remaining: int | None
+    delay: float
+
+
+def arm(conn: Connection, endpoint: str, mode: str, count: int | None, delay: float) -> Fault:
+    """Arm (or replace) the fault for an endpoint."""
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+    if count is not None and count < 1:
+        raise ValueError("count must be a positive integer")
+    if delay < 0:
+        raise ValueError("delay must not be negative")
+    conn.execute(faults.delete().where(faults.c.endpoint == endpoint))
+    conn.execute(faults.insert().values(endpoint=endpoint, mode=mode, remaining=count, delay=delay))
+    return Fault(endpoint, mode, count, delay)
+
+
+def clear(conn: Connection) -> None:
+    """Disarm every fault."""
+    conn.execute(faults.delete())
+
+
+def armed(conn: Connection) -> list[Fault]:
+    """The faults currently armed."""
+    rows = conn.execute(sa.select(faults).order_by(faults.c.endpoint))
+    return [Fault(r.endpoint, r.mode, r.remaining, r.delay) for r in rows]
+
+
+def _applies(mode: str, endpoint: str) -> bool:
+    """Whether an armed mode concerns the current request (others wait for their turn)."""
+    if mode == "invalid_refresh":
+        return endpoint == "token" and request.form.get("grant_type") == "refresh_token"
+    if mode == "expired_token":
+        return endpoint in API_ENDPOINTS
+    return True
+
+
+def _take(endpoint: str) -> Fault | None:
+    """Count the request and consume one use of its fault, atomically."""
+    with transaction() as conn:
+        bump(conn, f"requests:{endpoint}")
+        if endpoint == "token" and request.form.get("grant_type") == "refresh_token":
+            bump(conn, "refreshes_served")
+        row = conn.execute(sa.select(faults).where(faults.c.endpoint == endpoint)).first()
+        if row is None or not _applies(row.mode, endpoint):
+            return None
+        if row.remaining is not None:
+            if row.remaining <= 1:
+                conn.execute(faults.delete().where(faults.c.endpoint == endpoint))
+            else:
+                conn.execute(
+                    faults.update()
+                    .where(faults.c.endpoint == endpoint)
+                    .values(remaining=faults.c.remaining - 1)
+                )
+        return Fault(row.endpoint, row.mode, row.remaining, row.delay)
+
+
+def _early_response(fault: Fault) -> Any:
+    """The response a fault answers with instead of the endpoint, or None."""
+    category = category_of(fault.endpoint)
+    match fault.mode:
+        case "error_500":
+            return responses.server_error(500)
+        case "error_503":
+            return responses.server_error(503)
+        case "rate_limit":
+            return responses.qps_limited(category, qps_limit(category))
+        case "rate_limit_no_retry_after":
+            return responses.qps_limited(category, qps_limit(category), retry_after=False)
+        case "daily_limit":
+            with transaction() as conn:
+                reset_at = next_utc_midnight(clock.now(conn))
+            return responses.daily_limited(
+                category,
+                setting("ZOOM_SANDBOX_DAILY_MEETING_LIMIT"),
+                reset_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        case "invalid_refresh":
+            return responses.invalid_token_grant()
+        case "expired_token":
+            return responses.expired_token()
+    return None
+
+
+def fault_switch(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view so the fault armed for ``endpoint`` (if any) shapes its answer."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            fault = _take(endpoint)
+            if fault is None:
+                return view(*args, **kwargs)
+            early = _early_response(fault)
+            if early is not None:
+                return early
+            if fault.mode == "slow":
+                time.sleep(fault.delay)
+            response = view(*args, **kwargs)
+            if fault.mode == "timeout_after_commit":
+                # The work is committed; the client gives up before it hears so.
+                time.sleep(fault.delay)
+            return response
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,180 @@
+"""The sandbox's own database: tables, engine and transactions.
+
+Deliberately separate from the host app's Flask-SQLAlchemy ``db``: the sandbox must never
+appear in the host's Alembic migrations, and it can run as its own process against the
+same file. Times are stored as epoch seconds (floats) on the sandbox clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "sbx_users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("email", sa.String(255), nullable=False, unique=True),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("type", sa.Integer, nullable=False),
+    sa.Column("role_name", sa.String(50), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+)
+
+auth_codes = sa.Table(
+    "sbx_auth_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("code_challenge", sa.String(128)),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("used", sa.Boolean, nullable=False, default=False),
+)
+
+grants = sa.Table(
+    "sbx_grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("account_id", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("refresh_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("refresh_expires_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float),
+)
+
+access_tokens = sa.Table(
+    "sbx_access_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("grant_id", sa.Integer, nullable=False, index=True),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+meetings = sa.Table(
+    "sbx_meetings",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("uuid", sa.String(64), nullable=False, unique=True),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("host_id", sa.String(64), nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("start_ts", sa.Float, nullable=False),
+    sa.Column("end_ts", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float),  # when it last went live (for meeting.ended)
+    sa.Column("deleted_at", sa.Float),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+faults = sa.Table(
+    "sbx_faults",
+    metadata,
+    sa.Column("endpoint", sa.String(32), primary_key=True),
+    sa.Column("mode", sa.String(32), nullable=False),
+    sa.Column("remaining", sa.Integer),  # NULL: until cleared
+    sa.Column("delay", sa.Float, nullable=False, default=0.0),
+)
+
+counters = sa.Table(
+    "sbx_counters",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)
+
+rate_windows = sa.Table(
+    "sbx_rate_windows",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window", sa.String(32), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+state = sa.Table(
+    "sbx_state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# Everything /_control/reset wipes; seeded users stay.
+RESETTABLE = (auth_codes, grants, access_tokens, meetings, faults, counters, rate_windows, state)
+
+
+def create_engine(url: str) -> Engine:
+    """Create an engine that is safe for a threaded server and several processes.
+
+    For SQLite: WAL so readers never block the writer, a busy timeout so writers queue
+    instead of failing, and ``BEGIN IMMEDIATE`` for every transaction so that
+    read-then-write sequences (code use, token rotation, counters) are serialised across
+    threads and processes rather than racing.
+    """
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables; tolerate another process creating them at the same moment."""
+    try:
+        metadata.create_all(engine)
+    except sa.exc.OperationalError:
+        metadata.create_all(engine)
+
+
+def engine() -> Engine:
+    """The sandbox engine of the current app."""
+    return current_app.extensions["zoom_sandbox"].engine
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """One short write transaction on the sandbox database."""
+    with engine().begin() as conn:
+        yield conn
+
+
+def bump(conn: Connection, name: str, by: int = 1) -> None:
+    """Increment a named counter (used by /_control/state)."""
+    updated = conn.execute(
+        counters.update().where(counters.c.name == name).values(value=counters.c.value + by)
+    ).rowcount
+    if not updated:
+        conn.execute(counters.insert().values(name=name, value=by))
+
+
+def read_counters(conn: Connection) -> dict[str, int]:
+    """All counters as a dict."""
+    return {row.name: row.value for row in conn.execute(sa.select(counters))}

@@ -1,0 +1,45 @@
+"""A person signs in, switches workspace and signs out, in chromium."""
+
+from playwright.sync_api import expect
+
+from dashboard.extensions import db
+from dashboard.models import Membership
+from tests.browser.conftest import sign_in
+from tests.conftest import PASSWORD
+
+
+def test_sign_in_switch_workspace_and_sign_out(app, page, world):
+    with app.app_context():
+        db.session.add(Membership(user_id=world.admin.id, workspace_id=world.globex.id,
+                                  role="support"))
+        db.session.commit()
+    sign_in(page, "admin@acme.test", "wrong password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    sign_in(page, "admin@acme.test", PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Clinic")
+    page.get_by_label("Workspace", exact=True).select_option(label="Globex Health")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Globex Health")
+    expect(page.get_by_text("Now working in Globex Health.")).to_be_visible()
+    expect(page.get_by_role("link", name="Members")).to_have_count(0)  # support there
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    page.goto("/")
+    expect(page).to_have_url("/login?next=/")
+
+
+def test_admin_changes_a_role_inline_with_htmx(app, page, world):
+    sign_in(page, "admin@acme.test", PASSWORD)
+    page.goto("/settings/members")
+    row = page.locator("tr", has_text="support@acme.test")
+    row.get_by_label("Role of support@acme.test").select_option("operator")
+    row.get_by_role("button", name="Save role").click()
+    expect(page.get_by_text("support@acme.test is now operator.")).to_be_visible()
+    expect(page.locator("tr", has_text="support@acme.test").get_by_text("Not allowed")
+           ).to_be_visible()
+    # the last admin: refused, the message beside the unchanged row
+    admin_row = page.locator("tr", has_text="admin@acme.test")
+    admin_row.get_by_label("Role of admin@acme.test").select_option("support")
+    admin_row.get_by_role("button", name="Save role").click()
+    expect(page.get_by_text("The workspace needs at least one admin.")).to_be_visible()
+    expect(page.get_by_label("Role of admin@acme.test")).to_have_value("admin")

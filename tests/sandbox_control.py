@@ -1,0 +1,83 @@
+"""Drive the Zoom sandbox from tests, over HTTP, the way a person or Zoom would."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+ADA = "sbx-user-dr-ada"  # account sbx-acct-clinic
+FRONT_DESK = "sbx-user-front-desk"  # account sbx-acct-clinic
+OTHER_HOST = "sbx-user-other-host"  # account sbx-acct-other
+
+
+class _ConsentForm(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form":
+            self.action = attributes.get("action") or ""
+        elif tag == "input" and attributes.get("type") == "hidden":
+            self.fields[attributes["name"] or ""] = attributes.get("value") or ""
+
+
+class SandboxControl:
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base))
+        self.http = requests.Session()
+
+    def reset(self) -> None:
+        self.http.post(f"{self.base}/_control/reset", timeout=5).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        response = self.http.get(f"{self.base}/_control/state", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def fault(self, endpoint: str, mode: str, **options: Any) -> None:
+        body = {"endpoint": endpoint, "mode": mode, **options}
+        self.http.post(f"{self.base}/_control/faults", json=body, timeout=5).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete(f"{self.base}/_control/faults", timeout=5).raise_for_status()
+
+    def advance_clock(self, seconds: float) -> None:
+        self.http.post(f"{self.base}/_control/clock", json={"advance_seconds": seconds},
+                       timeout=5).raise_for_status()
+
+    def consent(self, authorize_url: str, decision: str = "allow", user_id: str = ADA) -> str:
+        """Answer Zoom's consent page; returns where Zoom sends the browser back to."""
+        page = self.http.get(authorize_url, timeout=5)
+        page.raise_for_status()
+        form = _ConsentForm()
+        form.feed(page.text)
+        answer = self.http.post(self.origin + form.action, timeout=5, allow_redirects=False,
+                                data={**form.fields, "user_id": user_id, "decision": decision})
+        assert answer.status_code == 302, answer.text[:300]
+        return answer.headers["Location"]
+
+    def remove_app(self, user_id: str = ADA, retain_data: bool = False) -> None:
+        """Marketplace > Manage > Added Apps > Remove > confirm."""
+        data = {"user": user_id}
+        if retain_data:
+            data["user_data_retention"] = "true"
+        response = self.http.post(f"{self.base}/marketplace/manage/remove", data=data,
+                                  timeout=10, allow_redirects=False)
+        assert response.status_code == 302
+
+
+def callback_path(location: str) -> str:
+    """The path and query of the app's callback, for the Flask test client."""
+    parts = urlsplit(location)
+    return f"{parts.path}?{parts.query}"
+
+
+def query(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
