@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_template_globals(app)
     register_error_handlers(app)
     register_commands(app)
+    start_embedded_worker(app)
     return app
 
 
@@ -65,9 +66,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from dashboard.api import bp as api_bp
     from dashboard.api_keys import bp as api_keys_bp
     from dashboard.audit_log import bp as audit_log_bp
     from dashboard.auth import bp as auth_bp
+    from dashboard.bookings import bp as bookings_bp
+    from dashboard.health import bp as health_bp
     from dashboard.integrations import bp as integrations_bp
     from dashboard.members import bp as members_bp
     from dashboard.security_headers import register_security_headers
@@ -75,8 +79,8 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.workspaces import bp as workspaces_bp
     from dashboard.zoom.wiring import endpoints_from_config
 
-    for blueprint in (auth_bp, workspaces_bp, members_bp, api_keys_bp, audit_log_bp,
-                      integrations_bp, webhooks_bp):
+    for blueprint in (auth_bp, workspaces_bp, bookings_bp, health_bp, members_bp, api_keys_bp,
+                      audit_log_bp, integrations_bp, webhooks_bp, api_bp):
         app.register_blueprint(blueprint)
     if app.config["ZOOM_MODE"] == "sandbox":
         from dashboard import sandbox
@@ -99,6 +103,15 @@ def register_error_handlers(app: Flask) -> None:
     from dashboard.errors import register_error_handlers as register
 
     register(app)
+
+
+def start_embedded_worker(app: Flask) -> None:
+    """Under `make run` the dev server drains the outbox itself, so meetings appear with no
+    extra command; production runs `flask zoom worker` processes instead."""
+    if app.config["EMBEDDED_WORKER"]:
+        from dashboard.services.worker import start_thread
+
+        start_thread(app)
 
 
 def register_commands(app: Flask) -> None:

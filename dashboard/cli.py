@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo, api-keys create."""
+"""Flask commands: create-user, seed-demo, api-keys create, zoom worker|sandbox|rotate-keys."""
 
 from __future__ import annotations
 
@@ -102,3 +102,56 @@ def register(app: Flask) -> None:
         except ServiceError as error:
             raise click.ClickException(error.message) from error
         click.echo(issued.secret)
+
+    zoom_group = click.Group("zoom", help="The Zoom side: meeting worker, sandbox, key rotation.")
+    app.cli.add_command(zoom_group)
+
+    @zoom_group.command("worker")
+    @click.option("--poll", default=1.0, show_default=True, help="seconds between idle polls")
+    def zoom_worker(poll: float) -> None:
+        """Create, update and delete Zoom meetings from the outbox until stopped (SIGTERM)."""
+        import signal
+        import threading
+
+        from dashboard.services import worker
+
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            worker.run(app, stop, poll)
+        except KeyboardInterrupt:
+            stop.set()
+
+    @zoom_group.command("sandbox")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5001, show_default=True)
+    def zoom_sandbox(host: str, port: int) -> None:
+        """Serve the Zoom sandbox alone (point ZOOM_SANDBOX_URL at it)."""
+        from werkzeug.serving import run_simple
+
+        from dashboard.sandbox import create_standalone_app
+
+        sandbox_app = create_standalone_app({
+            key: app.config[key] for key in ("ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET",
+                                             "ZOOM_REDIRECT_URI", "ZOOM_WEBHOOK_SECRET_TOKEN",
+                                             "ZOOM_SANDBOX_WEBHOOK_URL")})
+        click.echo(f"Zoom sandbox on http://{host}:{port}/zoom-sandbox/")
+        run_simple(host, port, sandbox_app, threaded=True)
+
+    @zoom_group.command("rotate-token-keys")
+    def rotate_token_keys() -> None:
+        """Re-encrypt stored Zoom tokens with the first TOKEN_ENCRYPTION_KEYS key."""
+        from dashboard import token_cipher
+        from dashboard.models import Meeting, OAuthState, ZoomConnection
+
+        count = 0
+        for model, columns in ((ZoomConnection, ("access_token_enc", "refresh_token_enc")),
+                               (Meeting, ("start_url_enc",)),
+                               (OAuthState, ("code_verifier_enc",))):
+            for row in db.session.scalars(select(model)):
+                for column in columns:
+                    if getattr(row, column):
+                        setattr(row, column, token_cipher.rotate(getattr(row, column)))
+                        count += 1
+        db.session.commit()
+        click.echo(f"re-encrypted {count} values")

@@ -81,3 +81,14 @@ def callback_path(location: str) -> str:
 
 def query(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def connect(client, sandbox: SandboxControl, user_id: str = ADA, decision: str = "allow"):
+    """Settings > Integrations > Zoom > Connect, then Allow (or Deny) at the sandbox.
+
+    ``client`` is the Flask test client of a signed-in member; returns the page shown.
+    """
+    started = client.post("/settings/integrations/zoom/connect")
+    assert started.status_code == 303
+    back = sandbox.consent(started.headers["Location"], decision, user_id)
+    return client.get(callback_path(back), follow_redirects=True)

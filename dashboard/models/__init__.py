@@ -3,17 +3,33 @@
 from dashboard.models.accounts import Membership, Permission, Role, User, Workspace
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
+from dashboard.models.booking import (
+    Booking,
+    BookingState,
+    Meeting,
+    MeetingDefaults,
+    MeetingStatus,
+)
 from dashboard.models.login_throttle import LoginFailure
+from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.webhook_event import WebhookEvent
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Booking",
+    "BookingState",
     "ConnectionStatus",
     "LoginFailure",
+    "Meeting",
+    "MeetingDefaults",
+    "MeetingStatus",
     "Membership",
     "OAuthState",
+    "Operation",
+    "OperationKind",
+    "OperationState",
     "Permission",
     "Role",
     "User",

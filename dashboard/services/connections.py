@@ -22,7 +22,7 @@ from dashboard.models import (
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError
+from dashboard.services import ServiceError, outbox
 from dashboard.services.audit import Actor, record
 from dashboard.zoom.client import ZoomClient
 from dashboard.zoom.errors import InvalidGrant, ZoomError, ZoomUnavailable
@@ -137,8 +137,9 @@ def _save_connection(workspace: Workspace, user: User, tokens, me: dict) -> Zoom
     db.session.flush()
     record(workspace.id, Actor.of_user(user),
            "zoom.reconnected" if reconnect else "zoom.connected",
-           ("zoom_connection", connection.id, connection.zoom_email),
-           zoom_account_id=connection.zoom_account_id, scopes=connection.scopes)
+           ("zoom_connection", connection.id, "Zoom"),
+           scopes=connection.scopes)
+    outbox.resume_waiting(workspace.id)
     db.session.commit()
     return connection
 
@@ -165,12 +166,12 @@ def disconnect(workspace: Workspace, user: User) -> DisconnectResult:
     now = utcnow()
     wipe_tokens(connection)
     connection.status = ConnectionStatus.DISCONNECTED.value
-    connection.status_reason = f"Disconnected by {user.email}"
+    connection.status_reason = f"Disconnected by {user.email}"[:200]
     connection.status_changed_at = now
     connection.last_error = revoke_error
     connection.last_error_at = now if revoke_error else None
     record(workspace.id, Actor.of_user(user), "zoom.disconnected",
-           ("zoom_connection", connection.id, connection.zoom_email),
+           ("zoom_connection", connection.id, "Zoom"),
            revoked_at_zoom=revoke_error is None and token is not None,
            revoke_error=revoke_error)
     db.session.commit()
@@ -197,8 +198,7 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
             continue
         now = utcnow()
         record(connection.workspace_id, Actor.zoom(), "zoom.deauthorized",
-               ("zoom_connection", connection.id, None if not keep_user_data
-                else connection.zoom_email), user_data_retained=keep_user_data)
+               ("zoom_connection", connection.id, "Zoom"), user_data_retained=keep_user_data)
         wipe_tokens(connection)
         connection.status = ConnectionStatus.DISCONNECTED.value
         connection.status_reason = MARKETPLACE_REASON

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -58,9 +58,12 @@ def store(body: dict[str, Any], raw: bytes) -> tuple[WebhookEvent, bool]:
 
 def _parse_time(value: Any) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Zoom documents its times in UTC; a time without an offset must still compare with
+    # the aware datetimes in the database instead of failing the event forever.
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _apply_deauthorization(event: WebhookEvent) -> str:

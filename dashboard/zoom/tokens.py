@@ -60,12 +60,12 @@ def mark_needs_reauth(connection: ZoomConnection, reason: str) -> None:
     if connection.status == ConnectionStatus.NEEDS_REAUTH:
         return
     connection.status = ConnectionStatus.NEEDS_REAUTH.value
-    connection.status_reason = reason
+    connection.status_reason = reason[:200]  # the columns' sizes: PostgreSQL enforces them
     connection.status_changed_at = utcnow()
-    connection.last_error, connection.last_error_at = reason, utcnow()
+    connection.last_error, connection.last_error_at = reason[:500], utcnow()
     wipe_tokens(connection)
     record(connection.workspace_id, Actor.zoom(), "zoom.needs_reauth",
-           ("zoom_connection", connection.id, connection.zoom_email), reason=reason)
+           ("zoom_connection", connection.id, "Zoom"), reason=reason)
 
 
 class TokenProvider:
@@ -90,10 +90,11 @@ class TokenProvider:
         """Run ``request(access_token)``; on 401/124 refresh once and retry once."""
         token = self.access_token(workspace_id)
         try:
-            return request(token)
-        except AccessTokenExpired:
-            return request(self.access_token(workspace_id, stale=token))
-        except MissingScope as error:
+            try:
+                return request(token)
+            except AccessTokenExpired:
+                return request(self.access_token(workspace_id, stale=token))
+        except MissingScope as error:  # on the first try or on the retry
             self._lose_grant(workspace_id, f"Zoom did not grant the scopes Lakesis needs: "
                                            f"{', '.join(error.scopes) or 'unknown'}")
             raise NotConnected(ConnectionStatus.NEEDS_REAUTH, str(error)) from error

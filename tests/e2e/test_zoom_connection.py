@@ -10,17 +10,9 @@ from dashboard.extensions import db
 from dashboard.models import AuditEvent, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.zoom.tokens import NotConnected
-from tests.sandbox_control import ADA, OTHER_HOST, callback_path, query
+from tests.sandbox_control import ADA, OTHER_HOST, callback_path, connect, query
 
 pytestmark = pytest.mark.usefixtures("sandbox")
-
-
-def connect(client, sandbox, user_id: str = ADA, decision: str = "allow"):
-    """Settings > Integrations > Zoom > Connect, then Allow (or Deny) at the sandbox."""
-    started = client.post("/settings/integrations/zoom/connect")
-    assert started.status_code == 303
-    back = sandbox.consent(started.headers["Location"], decision, user_id)
-    return client.get(callback_path(back), follow_redirects=True)
 
 
 def connection(app, workspace) -> ZoomConnection:

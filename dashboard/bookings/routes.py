@@ -1,0 +1,1 @@
+"""Routes of the bookings pages (being built)."""

@@ -1,0 +1,1 @@
+"""Routes of the sync health page (being built)."""

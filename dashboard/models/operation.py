@@ -1,0 +1,63 @@
+"""The outbox: Zoom work to do for a booking, written in the booking change's transaction."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dashboard.extensions import db
+from dashboard.models.booking import Booking
+from dashboard.orm import utcnow
+
+
+class OperationKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    CANCEL = "cancel"
+    RESYNC = "resync"
+
+
+class OperationState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"  # parked until Zoom is connected again
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # Zoom refused it for good; an operator decides
+    DEAD = "dead"  # gave up after the last attempt; an operator may retry
+
+
+OPEN_STATES = (OperationState.QUEUED, OperationState.RUNNING, OperationState.WAITING)
+
+
+class Operation(db.Model):
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index("ix_operations_due", "state", "next_attempt_at"),
+        Index("ix_operations_booking", "booking_id", "id"),
+        Index("ix_operations_workspace_state", "workspace_id", "state"),
+        CheckConstraint("kind IN ('create', 'update', 'cancel', 'resync')", name="kind"),
+        CheckConstraint("state IN ('queued', 'running', 'waiting', 'succeeded', 'failed', "
+                        "'dead')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=OperationState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A claim is a lease: a worker killed mid-run leaves it to expire, then another takes over.
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str | None] = mapped_column(String(300))
+    requested_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    booking: Mapped[Booking] = relationship()

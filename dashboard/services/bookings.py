@@ -1,0 +1,217 @@
+"""Bookings and their Zoom meetings: each change and its outbox operation in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from dashboard.extensions import db
+from dashboard.models import (
+    Booking,
+    BookingState,
+    Meeting,
+    MeetingStatus,
+    Operation,
+    OperationKind,
+    OperationState,
+    Workspace,
+)
+from dashboard.services import NotFound, ServiceError, outbox
+from dashboard.services.audit import Actor, record
+from dashboard.services.booking_input import NewBooking
+
+
+class Conflict(ServiceError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field, 409)
+
+
+def _target(booking: Booking) -> tuple[str, int, str]:
+    return ("booking", booking.id, f"{booking.title} ({booking.external_ref})")
+
+
+def get(workspace: Workspace, booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.workspace_id != workspace.id:
+        raise NotFound("booking")
+    return booking
+
+
+def get_public(workspace: Workspace, public_id: str) -> Booking:
+    booking = db.session.scalar(select(Booking).where(
+        Booking.public_id == public_id, Booking.workspace_id == workspace.id))
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+def create(workspace: Workspace, actor: Actor, new: NewBooking) -> tuple[Booking, bool]:
+    """Create a booking with a pending meeting and its create operation, atomically.
+
+    Idempotent on ``external_ref``: the same fields again return the first booking
+    (``created`` False); other fields under the same reference are a Conflict.
+    """
+    fingerprint = new.fingerprint()
+    existing = db.session.scalar(select(Booking).where(
+        Booking.workspace_id == workspace.id, Booking.external_ref == new.external_ref))
+    if existing is None:
+        booking = Booking(
+            workspace_id=workspace.id, external_ref=new.external_ref, kind=new.kind,
+            title=new.title, start_at=new.start_at, duration_minutes=new.duration_minutes,
+            timezone=new.timezone, host_email=new.host_email, customer_name=new.customer_name,
+            customer_email=new.customer_email, fingerprint=fingerprint)
+        booking.meeting = Meeting(workspace_id=workspace.id)
+        db.session.add(booking)
+        try:
+            db.session.flush()
+            outbox.enqueue(booking, OperationKind.CREATE, actor.label)
+            record(workspace.id, actor, "booking.created", _target(booking),
+                   start=new.start_at.isoformat(), duration_minutes=new.duration_minutes)
+            db.session.commit()
+            return booking, True
+        except IntegrityError:  # the same reference arrived twice at once: the first won
+            db.session.rollback()
+            existing = db.session.scalar(select(Booking).where(
+                Booking.workspace_id == workspace.id, Booking.external_ref == new.external_ref))
+    if existing is not None and existing.fingerprint == fingerprint:
+        return existing, False
+    raise Conflict("A booking with this external_ref already exists with other details.",
+                   "external_ref")
+
+
+def reschedule(workspace: Workspace, actor: Actor, booking: Booking,
+               changes: dict[str, Any]) -> Booking:
+    """Apply new time, duration, zone, title or host; the meeting follows."""
+    if booking.state == BookingState.CANCELLED:
+        raise Conflict("This booking is cancelled; it cannot be rescheduled.")
+    before = {name: getattr(booking, name) for name in changes}
+    changed = {name: value for name, value in changes.items() if before[name] != value}
+    if not changed:
+        return booking
+    for name, value in changed.items():
+        setattr(booking, name, value)
+    _in_flight(booking)
+    outbox.enqueue(booking, OperationKind.UPDATE, actor.label)
+    record(workspace.id, actor, "booking.rescheduled", _target(booking),
+           **{name: _plain(value) for name, value in changed.items()})
+    db.session.commit()
+    return booking
+
+
+def cancel(workspace: Workspace, actor: Actor, booking: Booking) -> Booking:
+    """Cancel the booking; its Zoom meeting is deleted. Cancelling twice changes nothing."""
+    if booking.state == BookingState.CANCELLED:
+        return booking
+    booking.state = BookingState.CANCELLED.value
+    _in_flight(booking)
+    outbox.enqueue(booking, OperationKind.CANCEL, actor.label)
+    record(workspace.id, actor, "booking.cancelled", _target(booking))
+    db.session.commit()
+    return booking
+
+
+def retry(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
+    """An operator's 'try again': the work this booking's meeting still needs."""
+    if _open_operation(booking) is not None:
+        raise Conflict("Zoom work for this booking is already on its way.")
+    meeting = booking.meeting
+    if booking.state == BookingState.CANCELLED:
+        if meeting.status == MeetingStatus.CANCELLED:
+            raise Conflict("Nothing to retry: the booking and its meeting are cancelled.")
+        kind = OperationKind.CANCEL
+    elif meeting.zoom_meeting_id and meeting.status != MeetingStatus.DELETED_IN_ZOOM:
+        kind = OperationKind.UPDATE
+    else:
+        kind = OperationKind.CREATE
+        meeting.zoom_meeting_id = None
+    _in_flight(booking)
+    op = outbox.enqueue(booking, kind, actor.label)
+    record(workspace.id, actor, "booking.retried", _target(booking), kind=kind.value)
+    db.session.commit()
+    return op
+
+
+def resync(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
+    """Read the meeting back from Zoom and show what differs."""
+    op = outbox.enqueue(booking, OperationKind.RESYNC, actor.label)
+    record(workspace.id, actor, "booking.resync_requested", _target(booking))
+    db.session.commit()
+    return op
+
+
+def _in_flight(booking: Booking) -> None:
+    booking.meeting.status = MeetingStatus.PENDING.value
+    booking.meeting.last_error = None
+
+
+def _open_operation(booking: Booking) -> Operation | None:
+    return db.session.scalar(select(Operation).where(
+        Operation.booking_id == booking.id,
+        Operation.state.in_([OperationState.QUEUED, OperationState.RUNNING])).limit(1))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class BookingFilters:
+    status: str | None = None  # a MeetingStatus, or "cancelled" for cancelled bookings
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingPage:
+    bookings: list[Booking]
+    next_cursor: str | None
+
+
+def _cursor(booking: Booking) -> str:
+    return f"{booking.start_at.timestamp():.0f}_{booking.id}"
+
+
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        stamp, booking_id = cursor.split("_")
+        return datetime.fromtimestamp(int(stamp), UTC), int(booking_id)
+    except (ValueError, OverflowError, OSError) as error:
+        raise ServiceError("The page cursor is not valid.", "cursor", 422) from error
+
+
+def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | None = None,
+                  limit: int = 50) -> BookingPage:
+    """Sorted by start time, keyset-paginated: a deep page costs what the first one does."""
+    query = select(Booking).join(Booking.meeting).where(Booking.workspace_id == workspace.id)
+    if filters.status == BookingState.CANCELLED:
+        query = query.where(Booking.state == BookingState.CANCELLED)
+    elif filters.status:
+        query = query.where(Meeting.status == filters.status)
+    if filters.since:
+        query = query.where(Booking.start_at >= filters.since)
+    if filters.until:
+        query = query.where(Booking.start_at < filters.until)
+    if filters.search:
+        term = filters.search.strip()
+        query = query.where(or_(
+            Booking.title.icontains(term, autoescape=True),
+            Booking.customer_name.icontains(term, autoescape=True),
+            Booking.customer_email.icontains(term, autoescape=True),
+            Booking.external_ref.icontains(term, autoescape=True)))
+    after = _after(cursor)
+    if after:
+        start, booking_id = after
+        query = query.where(or_(Booking.start_at > start,
+                                and_(Booking.start_at == start, Booking.id > booking_id)))
+    rows = list(db.session.scalars(query.order_by(Booking.start_at, Booking.id)
+                                   .limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return BookingPage(rows, _cursor(rows[-1]) if more and rows else None)

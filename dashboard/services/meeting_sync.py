@@ -1,0 +1,280 @@
+"""Carry out one outbox operation against Zoom, and decide what a failure means.
+
+No database transaction is held while Zoom is called: the job is read, committed, sent,
+and its result written in a new transaction, only if this worker still holds the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from dashboard import token_cipher
+from dashboard.extensions import db
+from dashboard.models import (
+    BookingState,
+    MeetingStatus,
+    Operation,
+    OperationKind,
+    OperationState,
+)
+from dashboard.orm import utcnow
+from dashboard.services import outbox
+from dashboard.services.connections import connection_of
+from dashboard.services.meeting_body import defaults_for, meeting_body
+from dashboard.zoom.client import find_marked_meeting, meeting_marker
+from dashboard.zoom.errors import (
+    AccessTokenExpired,
+    MeetingNotFound,
+    RateLimited,
+    ZoomError,
+    ZoomUnavailable,
+    next_utc_midnight,
+)
+from dashboard.zoom.tokens import NotConnected
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BASE_DELAY, MAX_DELAY = 2.0, 900.0
+ZOOM_STATUS = {"waiting": MeetingStatus.SCHEDULED, "started": MeetingStatus.STARTED,
+               "finished": MeetingStatus.ENDED, "ended": MeetingStatus.ENDED}
+
+
+@dataclass(frozen=True)
+class Job:
+    op_id: int
+    kind: str
+    attempts: int
+    workspace_id: int
+    booking_active: bool
+    marker: str
+    body: dict[str, Any]
+    zoom_meeting_id: int | None
+    list_user: str
+    booking_start: datetime
+    booking_duration: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    status: MeetingStatus | None = None
+    zoom: dict[str, Any] | None = None
+    note: str | None = None
+    recreated: bool = False
+    clear_links: bool = False
+
+
+def backoff(attempts: int) -> float:
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
+    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+
+
+def _zoom(job: Job, request: Callable[[Any, str], Any]) -> Any:
+    client = current_app.extensions["zoom_client"]
+    tokens = current_app.extensions["zoom_tokens"]
+    return tokens.call(job.workspace_id, lambda token: request(client, token))
+
+
+def _create(job: Job) -> Outcome:
+    if job.zoom_meeting_id:
+        return _update(job)
+    if job.attempts > 1:  # an earlier attempt may have created it before we lost the answer
+        found = _zoom(job, lambda c, t: find_marked_meeting(
+            c.list_meetings(t, job.list_user), job.marker))
+        if found:
+            data = _zoom(job, lambda c, t: c.get_meeting(t, found["id"]))
+            return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
+                           MeetingStatus.SCHEDULED, data)
+    data = _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+    return Outcome(f"created Zoom meeting {data['id']}", MeetingStatus.SCHEDULED, data)
+
+
+def _update(job: Job) -> Outcome:
+    if not job.booking_active:
+        return Outcome("booking is cancelled: nothing to update")
+    if not job.zoom_meeting_id:
+        return _create(job)
+    try:
+        _zoom(job, lambda c, t: c.update_meeting(t, job.zoom_meeting_id, job.body))
+    except MeetingNotFound:
+        data = _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+        note = (f"The Zoom meeting {job.zoom_meeting_id} was gone (deleted in Zoom); "
+                f"Lakesis created {data['id']} instead.")
+        return Outcome(f"recreated as Zoom meeting {data['id']}", MeetingStatus.SCHEDULED,
+                       data, note=note, recreated=True)
+    data = _zoom(job, lambda c, t: c.get_meeting(t, job.zoom_meeting_id))
+    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}", MeetingStatus.SCHEDULED, data)
+
+
+def _cancel(job: Job) -> Outcome:
+    if not job.zoom_meeting_id:
+        return Outcome("no Zoom meeting to delete", MeetingStatus.CANCELLED, clear_links=True)
+    try:
+        _zoom(job, lambda c, t: c.delete_meeting(t, job.zoom_meeting_id))
+    except MeetingNotFound:
+        return Outcome("the Zoom meeting was already gone", MeetingStatus.CANCELLED,
+                       clear_links=True)
+    return Outcome(f"deleted Zoom meeting {job.zoom_meeting_id}", MeetingStatus.CANCELLED,
+                   clear_links=True)
+
+
+def _resync(job: Job) -> Outcome:
+    if not job.zoom_meeting_id:
+        return Outcome("no Zoom meeting yet: nothing to re-sync")
+    try:
+        data = _zoom(job, lambda c, t: c.get_meeting(t, job.zoom_meeting_id))
+    except MeetingNotFound:
+        status = MeetingStatus.DELETED_IN_ZOOM if job.booking_active else MeetingStatus.CANCELLED
+        return Outcome("the meeting no longer exists in Zoom", status, clear_links=True,
+                       note="Deleted in Zoom: Retry creates a new meeting."
+                       if job.booking_active else None)
+    status = ZOOM_STATUS.get(str(data.get("status")), MeetingStatus.SCHEDULED)
+    return Outcome("re-synced from Zoom", status, data, note=_drift(job, data))
+
+
+def _drift(job: Job, data: dict[str, Any]) -> str | None:
+    zoom_start = _parse_time(data.get("start_time"))
+    differences = []
+    if zoom_start and zoom_start != job.booking_start:
+        differences.append(f"Zoom starts {zoom_start:%Y-%m-%d %H:%M} UTC, the booking "
+                           f"{job.booking_start:%Y-%m-%d %H:%M} UTC")
+    if data.get("duration") and data["duration"] != job.booking_duration:
+        differences.append(f"Zoom lasts {data['duration']} min, the booking "
+                           f"{job.booking_duration} min")
+    if not differences:
+        return None
+    return "Changed in Zoom: " + "; ".join(differences) + ". Reschedule to put Zoom right."
+
+
+HANDLERS: dict[str, Callable[[Job], Outcome]] = {
+    OperationKind.CREATE: _create, OperationKind.UPDATE: _update,
+    OperationKind.CANCEL: _cancel, OperationKind.RESYNC: _resync,
+}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _job(op: Operation) -> Job:
+    booking, meeting = op.booking, op.booking.meeting
+    connection = connection_of(booking.workspace)
+    body = meeting_body(booking, defaults_for(booking.workspace_id),
+                        connection.zoom_email if connection else None)
+    return Job(op.id, op.kind, op.attempts, booking.workspace_id,
+               booking.state == BookingState.ACTIVE, meeting_marker(booking.public_id), body,
+               meeting.zoom_meeting_id, body.get("schedule_for") or "me",
+               booking.start_at, booking.duration_minutes)
+
+
+def execute(op_id: int, worker: str) -> None:
+    """Run a claimed operation to one of: succeeded, queued again, waiting, failed, dead."""
+    job = _job(db.session.get(Operation, op_id))
+    db.session.commit()
+    try:
+        outcome: Outcome | BaseException = HANDLERS[job.kind](job)
+    except (ZoomError, NotConnected) as error:
+        outcome = error
+    except Exception as error:  # a bug must not lose the work: retried, then dead
+        log.exception("operation %s failed unexpectedly", op_id)
+        outcome = error
+    op = db.session.get(Operation, op_id, populate_existing=True)
+    if op is None or not outbox.still_mine(op, worker):
+        log.warning("operation %s: lease lost before the result was saved", op_id)
+        db.session.rollback()
+        return
+    if isinstance(outcome, Outcome):
+        _succeed(op, outcome)
+    else:
+        _fail(op, outcome)
+    db.session.commit()
+
+
+def _succeed(op: Operation, outcome: Outcome) -> None:
+    meeting = op.booking.meeting
+    now = utcnow()
+    if outcome.status is not None:
+        meeting.status = outcome.status.value
+    if outcome.zoom:
+        data = outcome.zoom
+        meeting.zoom_meeting_id = int(data["id"])
+        meeting.zoom_uuid = data.get("uuid") or meeting.zoom_uuid
+        meeting.join_url = data.get("join_url") or meeting.join_url
+        if data.get("start_url"):
+            meeting.start_url_enc = token_cipher.encrypt(data["start_url"])
+        meeting.synced_start_at = _parse_time(data.get("start_time"))
+        meeting.synced_duration = data.get("duration")
+    if outcome.clear_links:
+        meeting.join_url = meeting.start_url_enc = None
+    if outcome.recreated:
+        meeting.recreated_count += 1
+    meeting.note = outcome.note
+    meeting.last_error = None
+    meeting.last_synced_at = now
+    outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
+
+
+def _fail(op: Operation, error: BaseException) -> None:
+    meeting = op.booking.meeting
+    now = utcnow()
+    message = str(error) or error.__class__.__name__
+    if isinstance(error, NotConnected):
+        op.attempts -= 1  # not Zoom's failure: it does not use up an attempt
+        outbox.release(op, OperationState.WAITING, error=message)
+        meeting.status = MeetingStatus.WAITING_FOR_CONNECTION.value
+        meeting.note = "Waiting for Zoom to be connected again; resumes by itself after."
+        return
+    if isinstance(error, RateLimited) and error.daily:
+        op.attempts -= 1
+        resume = error.resume_at or next_utc_midnight(now)
+        outbox.release(op, OperationState.QUEUED, next_attempt_at=resume, error=message)
+        outbox.park_until(op.workspace_id, resume,
+                          (OperationKind.CREATE.value, OperationKind.UPDATE.value))
+        meeting.note = (f"Zoom's daily limit of meeting changes was reached; resumes at "
+                        f"{resume:%Y-%m-%d %H:%M} UTC.")
+        return
+    # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
+    # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
+    retryable = isinstance(error, ZoomUnavailable | RateLimited | AccessTokenExpired) or (
+        not isinstance(error, ZoomError))
+    if retryable and op.attempts < MAX_ATTEMPTS:
+        wait = getattr(error, "retry_after", None) or backoff(op.attempts)
+        outbox.release(op, OperationState.QUEUED, error=message,
+                       next_attempt_at=now + timedelta(seconds=wait))
+        meeting.last_error = f"Attempt {op.attempts} failed: {message}"[:500]
+        return
+    state = OperationState.DEAD if retryable else OperationState.FAILED
+    outbox.release(op, state, error=message)
+    meeting.status = MeetingStatus.FAILED.value
+    prefix = f"Gave up after {op.attempts} attempts: " if retryable else "Zoom refused: "
+    meeting.last_error = (prefix + message)[:500]
+
+
+def run_once(worker: str | None = None) -> bool:
+    """Claim and run one due operation; False when there was nothing to do."""
+    worker = worker or outbox.worker_id()
+    op_id = outbox.claim(worker)
+    if op_id is None:
+        return False
+    execute(op_id, worker)
+    return True
+
+
+def drain(limit: int = 10_000, worker: str | None = None) -> int:
+    """Run due operations until none is left (or ``limit``); returns how many ran."""
+    done = 0
+    while done < limit and run_once(worker):
+        done += 1
+    return done
+

@@ -1,0 +1,136 @@
+"""The outbox of Zoom work: enqueue with a booking change, claim with a lease, finish.
+
+Claims are safe with any number of workers on PostgreSQL: candidate bookings are locked
+with ``FOR UPDATE SKIP LOCKED`` and the operation is taken with a compare-and-set, so one
+booking's operations run one at a time, in order. A worker killed mid-run leaves its lease
+to expire; the next claim takes the operation over (creates then look for the meeting
+first, so nothing is created twice).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from dashboard.extensions import db
+from dashboard.models import (
+    Booking,
+    Meeting,
+    MeetingStatus,
+    Operation,
+    OperationKind,
+    OperationState,
+)
+from dashboard.orm import utcnow
+
+LEASE = timedelta(minutes=2)
+ACTIVE = (OperationState.QUEUED.value, OperationState.RUNNING.value)
+PENDING = (OperationState.QUEUED.value, OperationState.WAITING.value)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
+
+
+def enqueue(booking: Booking, kind: OperationKind, requested_by: str) -> Operation | None:
+    """Add work for ``booking`` to the caller's transaction, collapsing what can be collapsed.
+
+    A create or update still waiting its turn already reads the booking's latest values
+    when it runs, so another create/update/resync is not added; a cancel supersedes them.
+    """
+    pending = list(db.session.scalars(select(Operation).where(
+        Operation.booking_id == booking.id, Operation.state.in_(PENDING))))
+    if kind is OperationKind.CANCEL:
+        for op in pending:
+            if op.kind != OperationKind.CANCEL:
+                op.state = OperationState.SUCCEEDED.value
+                op.outcome = "superseded by cancel"
+                op.finished_at = utcnow()
+    else:
+        covering = {OperationKind.CREATE, OperationKind.UPDATE}
+        if kind is OperationKind.RESYNC:
+            covering.add(OperationKind.RESYNC)
+        if any(op.kind in covering for op in pending):
+            return None
+    op = Operation(workspace_id=booking.workspace_id, booking_id=booking.id, kind=kind.value,
+                   requested_by=requested_by[:254])
+    db.session.add(op)
+    return op
+
+
+def claim(worker: str, now: datetime | None = None) -> int | None:
+    """Take the next due operation for this worker, or None. Commits."""
+    now = now or utcnow()
+    due = or_(and_(Operation.state == OperationState.QUEUED, Operation.next_attempt_at <= now),
+              and_(Operation.state == OperationState.RUNNING, Operation.lease_until < now))
+    candidates = db.session.execute(
+        select(Operation.id, Operation.booking_id).where(due)
+        .order_by(Operation.next_attempt_at, Operation.id).limit(20)).all()
+    for op_id, booking_id in candidates:
+        locked = db.session.scalar(select(Booking.id).where(Booking.id == booking_id)
+                                   .with_for_update(skip_locked=True))
+        if locked is None:
+            continue  # another worker is claiming for this booking right now
+        first = db.session.execute(
+            select(Operation.id, Operation.state, Operation.lease_until)
+            .where(Operation.booking_id == booking_id, Operation.state.in_(ACTIVE))
+            .order_by(Operation.id).limit(1)).first()
+        if first is None or first.id != op_id:
+            continue  # an earlier operation of this booking goes first
+        taken = db.session.execute(
+            update(Operation).where(Operation.id == op_id, due).values(
+                state=OperationState.RUNNING.value, locked_by=worker, lease_until=now + LEASE,
+                attempts=Operation.attempts + 1, updated_at=now))
+        if taken.rowcount == 1:
+            db.session.commit()
+            return op_id
+    db.session.commit()
+    return None
+
+
+def still_mine(op: Operation, worker: str) -> bool:
+    return op.state == OperationState.RUNNING and op.locked_by == worker
+
+
+def release(op: Operation, state: OperationState, *, next_attempt_at: datetime | None = None,
+            error: str | None = None, outcome: str | None = None) -> None:
+    """Record how a claimed operation ended; the caller commits."""
+    op.state = state.value
+    op.locked_by = None
+    op.lease_until = None
+    op.last_error = error[:500] if error else None
+    if outcome:
+        op.outcome = outcome[:300]
+    if next_attempt_at is not None:
+        op.next_attempt_at = next_attempt_at
+    if state in (OperationState.SUCCEEDED, OperationState.FAILED, OperationState.DEAD):
+        op.finished_at = utcnow()
+
+
+def resume_waiting(workspace_id: int) -> int:
+    """Zoom is connected again: everything parked for the connection runs now.
+
+    Joins the caller's transaction (the reconnect that makes it possible)."""
+    result = db.session.execute(
+        update(Operation).where(Operation.workspace_id == workspace_id,
+                                Operation.state == OperationState.WAITING)
+        .values(state=OperationState.QUEUED.value, next_attempt_at=utcnow()))
+    db.session.execute(
+        update(Meeting).where(Meeting.workspace_id == workspace_id,
+                              Meeting.status == MeetingStatus.WAITING_FOR_CONNECTION)
+        .values(status=MeetingStatus.PENDING.value, note=None))
+    return result.rowcount
+
+
+def park_until(workspace_id: int, until: datetime, kinds: tuple[str, ...]) -> int:
+    """Hold back queued work of these kinds (the daily cap) instead of hammering Zoom."""
+    result = db.session.execute(
+        update(Operation).where(Operation.workspace_id == workspace_id,
+                                Operation.state == OperationState.QUEUED,
+                                Operation.kind.in_(kinds), Operation.next_attempt_at < until)
+        .values(next_attempt_at=until))
+    return result.rowcount

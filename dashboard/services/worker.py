@@ -1,0 +1,51 @@
+"""The loop that drains the outbox: `flask zoom worker`, or a thread of the dev server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from dashboard.extensions import db
+from dashboard.services import meeting_sync, outbox, webhook_events
+
+log = logging.getLogger(__name__)
+WEBHOOK_SWEEP_SECONDS = 15.0
+
+
+def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+    """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
+
+    Also applies webhook events that were stored but never applied (a process that died
+    between answering Zoom and applying the event).
+    """
+    worker = outbox.worker_id()
+    last_sweep = 0.0
+    log.info("Zoom worker %s started", worker)
+    while not stop.is_set():
+        busy = False
+        with app.app_context():
+            try:
+                busy = meeting_sync.run_once(worker)
+                if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
+                    webhook_events.apply_pending()
+                    last_sweep = time.monotonic()
+            except Exception:
+                log.exception("Zoom worker %s: iteration failed; going on", worker)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        if not busy:
+            stop.wait(poll_seconds)
+    log.info("Zoom worker %s stopped", worker)
+
+
+def start_thread(app: Flask, poll_seconds: float = 1.0) -> threading.Event:
+    """Run the worker in a daemon thread of this process; set the returned event to stop."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(app, stop, poll_seconds), daemon=True,
+                              name="zoom-worker")
+    thread.start()
+    return stop
