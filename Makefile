@@ -20,7 +20,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving the dashboard on http://127.0.0.1:$(PORT) (Zoom sandbox at /zoom-sandbox/)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+	LAKESIS_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
 
 # The whole suite on SQLite (PostgreSQL-only tests use the local server); then, when
 # TEST_DATABASE_URL names a PostgreSQL database, every database test again on it.
