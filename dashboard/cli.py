@@ -6,6 +6,7 @@ import os
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from dashboard.extensions import db
@@ -89,7 +90,7 @@ def register(app: Flask) -> None:
         for email, _, role in DEMO_USERS:
             click.echo(f"  {role.value:9} {email} / {password}")
 
-    api_keys_group = click.Group("api-keys", help="Manage API keys of the booking workflow.")
+    api_keys_group = AppGroup("api-keys", help="Manage API keys of the booking workflow.")
     app.cli.add_command(api_keys_group)
 
     @api_keys_group.command("create")
@@ -103,7 +104,7 @@ def register(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         click.echo(issued.secret)
 
-    zoom_group = click.Group("zoom", help="The Zoom side: meeting worker, sandbox, key rotation.")
+    zoom_group = AppGroup("zoom", help="The Zoom side: meeting worker, sandbox, key rotation.")
     app.cli.add_command(zoom_group)
 
     @zoom_group.command("worker")
