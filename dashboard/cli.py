@@ -76,7 +76,9 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Create (or keep) the demo workspace and its three users."""
+        """Create (or keep) the demo workspace, its three users and its demo bookings."""
+        from dashboard.services import demo_bookings
+
         password = os.environ.get("DEMO_PASSWORD") or "lakesis-demo"
         workspace = ensure_workspace(*DEMO_WORKSPACE)
         try:
@@ -85,10 +87,18 @@ def register(app: Flask) -> None:
         except ServiceError as error:
             db.session.rollback()
             raise click.ClickException(f"DEMO_PASSWORD: {error.message}") from error
+        added = demo_bookings.seed(workspace)
         db.session.commit()
         click.echo(f"Demo workspace {workspace.name} ({workspace.slug}); sign in with:")
         for email, _, role in DEMO_USERS:
             click.echo(f"  {role.value:9} {email} / {password}")
+        if added:
+            counts = ", ".join(f"{n} {status.replace('_', ' ')}"
+                               for status, n in added.most_common())
+            click.echo(f"Added {added.total()} demo bookings (demo-0001..): {counts}; no Zoom "
+                       "calls were made, their meetings and Zoom work are made up.")
+        else:
+            click.echo("Demo bookings already there; nothing added.")
 
     api_keys_group = AppGroup("api-keys", help="Manage API keys of the booking workflow.")
     app.cli.add_command(api_keys_group)

@@ -53,6 +53,9 @@ def _handle_http(error: HTTPException) -> Response:
     elif error.description and error.description != type(error).description:
         message = error.description  # a view's own words, e.g. how long to wait
     response = error_response(status, message)
+    for name, value in error.get_headers():  # e.g. Allow on a 405
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if status == 429 and getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -1,1 +1,91 @@
-"""Routes of the booking API (being built)."""
+"""Routes of the booking API: parse the request, call the bookings service, serialize."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request, url_for
+
+from dashboard.access import public
+from dashboard.api import bp
+from dashboard.api.json_body import json_body
+from dashboard.api.key_auth import api_actor, api_workspace, authenticate_request
+from dashboard.api.list_params import parse_list_query
+from dashboard.api.openapi import DOCUMENT
+from dashboard.api.serializers import booking_json
+from dashboard.models import Booking
+from dashboard.orm import utcnow
+from dashboard.services import ServiceError, bookings
+from dashboard.services.booking_input import InvalidInput, parse_changes, parse_new_booking
+
+bp.before_request(authenticate_request)
+
+
+@bp.after_request
+def _not_cached(response: Response) -> Response:
+    # Answers carry join links and customer details: no shared cache may keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(error: ServiceError) -> tuple[Response, int]:
+    """A refused request as JSON; 422s list every field at fault."""
+    body: dict[str, object] = {"error": error.message}
+    if isinstance(error, InvalidInput):
+        fields = ", ".join(dict.fromkeys(item["field"] for item in error.errors))
+        body = {"error": f"Some fields are not valid: {fields}.", "errors": error.errors}
+    elif error.field:
+        body["errors"] = [{"field": error.field, "message": error.message}]
+    return jsonify(body), error.status
+
+
+def _booking_response(booking: Booking, status: int = 200) -> tuple[Response, int]:
+    return jsonify(booking_json(booking)), status
+
+
+@bp.get("/openapi.json")
+@public  # the API's description is public; the booking routes need a key (key_auth)
+def openapi_document() -> Response:
+    response = jsonify(DOCUMENT)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.post("/bookings")
+@public  # authenticated by the API key in key_auth, not by a session
+def create_booking() -> tuple[Response, int]:
+    new = parse_new_booking(json_body(), utcnow())
+    booking, created = bookings.create(api_workspace(), api_actor(), new)
+    response, status = _booking_response(booking, 201 if created else 200)
+    if created:
+        response.headers["Location"] = url_for("api.get_booking", booking_id=booking.public_id)
+    return response, status
+
+
+@bp.get("/bookings")
+@public  # authenticated by the API key in key_auth
+def list_bookings() -> Response:
+    query = parse_list_query(request.args)
+    page = bookings.list_bookings(api_workspace(), query.filters, query.cursor, query.limit)
+    return jsonify({"data": [booking_json(booking) for booking in page.bookings],
+                    "next_cursor": page.next_cursor})
+
+
+@bp.get("/bookings/<booking_id>")
+@public  # authenticated by the API key in key_auth
+def get_booking(booking_id: str) -> tuple[Response, int]:
+    return _booking_response(bookings.get_public(api_workspace(), booking_id))
+
+
+@bp.patch("/bookings/<booking_id>")
+@public  # authenticated by the API key in key_auth
+def reschedule_booking(booking_id: str) -> tuple[Response, int]:
+    changes = parse_changes(json_body(), utcnow())
+    booking = bookings.get_public(api_workspace(), booking_id)
+    return _booking_response(bookings.reschedule(api_workspace(), api_actor(), booking, changes))
+
+
+@bp.post("/bookings/<booking_id>/cancel")
+@public  # authenticated by the API key in key_auth
+def cancel_booking(booking_id: str) -> tuple[Response, int]:
+    booking = bookings.get_public(api_workspace(), booking_id)
+    return _booking_response(bookings.cancel(api_workspace(), api_actor(), booking))

@@ -14,7 +14,8 @@ from dashboard.services import ServiceError, connections
 @requires(Permission.VIEW)
 def index() -> str:
     return render_template("pages/integrations.html",
-                           connection=connections.connection_of(current_workspace()))
+                           connection=connections.connection_of(current_workspace()),
+                           defaults_form=defaults_routes.defaults_form())
 
 
 @bp.route("/zoom/connect", methods=["POST"])
@@ -63,3 +64,6 @@ def disconnect() -> Response:
         flash("Zoom disconnected here, but Zoom did not confirm the revocation; remove "
               "Lakesis under Zoom App Marketplace > Manage > Added Apps to be sure.", "warning")
     return redirect(url_for("integrations.index"))
+
+
+from dashboard.integrations import defaults_routes  # noqa: E402  (meeting defaults)

@@ -19,6 +19,7 @@ MAX_AHEAD = timedelta(days=2 * 365)
 TEXT_LIMITS = {"external_ref": 100, "title": 200, "customer.name": 120}
 CREATE_FIELDS = {"external_ref", "title", "start_time", "duration_minutes", "timezone",
                  "customer", "host_email", "kind"}
+CUSTOMER_FIELDS = {"name", "email"}
 CHANGE_FIELDS = {"start_time", "duration_minutes", "timezone", "title", "host_email"}
 
 
@@ -81,6 +82,10 @@ class _Checker:
         if any(ord(ch) < 32 for ch in value):
             self.fail(field, "must not contain control characters")
             return None
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            # JSON can carry lone surrogates (an escaped \ud800); no database can store them.
+            self.fail(field, "must be valid Unicode text")
+            return None
         return value
 
     def email(self, field: str, value: Any, required: bool = True) -> str | None:
@@ -105,7 +110,11 @@ class _Checker:
         if moment.tzinfo is None:
             self.fail(field, "must include a UTC offset, e.g. +01:00 or Z")
             return None
-        moment = moment.astimezone(UTC).replace(microsecond=0)
+        try:
+            moment = moment.astimezone(UTC).replace(microsecond=0)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past the last UTC date
+            self.fail(field, "must be within the next two years")
+            return None
         if moment <= self.now:
             self.fail(field, "must be in the future")
         elif moment - self.now > MAX_AHEAD:
@@ -131,9 +140,9 @@ class _Checker:
             return None
         return text
 
-    def unknown(self, payload: dict[str, Any], allowed: set[str]) -> None:
+    def unknown(self, payload: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
         for name in sorted(set(payload) - allowed):
-            self.fail(name, "is not a field of this request")
+            self.fail(prefix + name, "is not a field of this request")
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -155,6 +164,7 @@ def parse_new_booking(payload: Any, now: datetime) -> NewBooking:
     if not isinstance(customer, dict):
         check.fail("customer", "must be an object with name and email")
         customer = {}
+    check.unknown(customer, CUSTOMER_FIELDS, "customer.")
     kind = payload.get("kind", "booking")
     if kind not in KINDS:
         check.fail("kind", "must be booking or consultation")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,8 @@ from dashboard.services import NotFound, ServiceError, outbox
 from dashboard.services.audit import Actor, record
 from dashboard.services.booking_input import NewBooking
 
+_PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
+
 
 class Conflict(ServiceError):
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -42,6 +45,9 @@ def get(workspace: Workspace, booking_id: int) -> Booking:
 
 
 def get_public(workspace: Workspace, public_id: str) -> Booking:
+    # Public ids are 32 hex digits; anything else (a NUL byte breaks PostgreSQL) is unknown.
+    if not _PUBLIC_ID.fullmatch(public_id):
+        raise NotFound("booking")
     booking = db.session.scalar(select(Booking).where(
         Booking.public_id == public_id, Booking.workspace_id == workspace.id))
     if booking is None:
@@ -77,6 +83,11 @@ def create(workspace: Workspace, actor: Actor, new: NewBooking) -> tuple[Booking
             db.session.rollback()
             existing = db.session.scalar(select(Booking).where(
                 Booking.workspace_id == workspace.id, Booking.external_ref == new.external_ref))
+        except Exception:
+            # The booking is flushed: leave it in the session and a caller's later commit
+            # would write it without its operation.
+            db.session.rollback()
+            raise
     if existing is not None and existing.fingerprint == fingerprint:
         return existing, False
     raise Conflict("A booking with this external_ref already exists with other details.",
@@ -180,8 +191,11 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor:
         return None
     try:
-        stamp, booking_id = cursor.split("_")
-        return datetime.fromtimestamp(int(stamp), UTC), int(booking_id)
+        stamp, raw_id = cursor.split("_")
+        booking_id = int(raw_id)
+        if not 0 < booking_id < 2**31:  # ids are 32-bit integers on PostgreSQL
+            raise ValueError(raw_id)
+        return datetime.fromtimestamp(int(stamp), UTC), booking_id
     except (ValueError, OverflowError, OSError) as error:
         raise ServiceError("The page cursor is not valid.", "cursor", 422) from error
 

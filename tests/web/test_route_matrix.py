@@ -7,12 +7,14 @@ view that declares no access rule fails ``test_every_view_declares_who_may_use_i
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from dashboard import create_app
 from dashboard.extensions import db
-from dashboard.models import ApiKey, Membership, Permission, Role
+from dashboard.models import ApiKey, Booking, Meeting, Membership, Permission, Role
+from dashboard.orm import utcnow
 
 # Blueprints that answer to machines with their own authentication, tested on their own.
 OWN_AUTH_BLUEPRINTS = {"zoom_sandbox", "api", "webhooks"}
@@ -40,7 +42,14 @@ def _ids(world, workspace) -> dict[str, int]:
     db.session.flush()
     member = db.session.scalars(db.select(Membership).filter_by(
         workspace_id=workspace.id).order_by(Membership.id.desc())).first()
-    ids = {"membership_id": member.id, "key_id": key.id}
+    booking = Booking(workspace_id=workspace.id, external_ref=f"matrix-{key.id}",
+                      title="Matrix booking", start_at=utcnow() + timedelta(days=3),
+                      duration_minutes=30, timezone="UTC", customer_name="Matrix",
+                      customer_email="matrix@example.test", fingerprint="0" * 64)
+    booking.meeting = Meeting(workspace_id=workspace.id, status="failed")
+    db.session.add(booking)
+    db.session.flush()
+    ids = {"membership_id": member.id, "key_id": key.id, "booking_id": booking.id}
     db.session.commit()
     return ids
 

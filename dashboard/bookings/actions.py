@@ -1,0 +1,147 @@
+"""An operator's fixes for one booking: retry, reschedule, cancel, re-sync.
+
+Each answers htmx with the booking's row as it now stands plus an out-of-band flash, and a
+plain form post with a redirect (or the booking's page with the form's errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from dashboard.access import current_workspace, requires
+from dashboard.auth.redirects import safe_next
+from dashboard.bookings import bp
+from dashboard.bookings.forms import RescheduleForm
+from dashboard.bookings.routes import booking_or_404, render_detail, reschedule_form, row_context
+from dashboard.extensions import db
+from dashboard.htmx import is_htmx, partial
+from dashboard.models import Booking, Permission
+from dashboard.orm import utcnow
+from dashboard.services import ServiceError, bookings
+from dashboard.services.audit import Actor
+from dashboard.services.booking_input import InvalidInput, is_timezone, local_time, parse_changes
+
+ROW = "partials/booking_row.html"
+
+
+def _answer(booking: Booking, status: int = 200) -> Response:
+    """The row for htmx aimed at it; otherwise back to where the form was (the booking's
+    page by default): a redirect, which htmx aimed elsewhere gets as HX-Redirect."""
+    target = request.headers.get("HX-Target")
+    if is_htmx() and target in (None, f"booking-{booking.id}"):
+        return partial(ROW, status=status, **row_context(booking))
+    back = safe_next(request.form.get("next"), url_for("bookings.detail", booking_id=booking.id))
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = back
+        return response
+    return redirect(back)
+
+
+def _act(booking_id: int, action: Callable[[Booking], str]) -> Response:
+    booking = booking_or_404(booking_id)
+    try:
+        message = action(booking)
+    except ServiceError as error:  # Conflict: the row as it is, and why nothing happened
+        db.session.rollback()
+        booking = booking_or_404(booking_id)
+        flash(error.message, "error")
+        return _answer(booking, error.status)
+    flash(message, "success")
+    return _answer(booking)
+
+
+def _actor() -> Actor:
+    return Actor.of_user(current_user)
+
+
+@bp.route("/<int:booking_id>/retry", methods=["POST"])
+@requires(Permission.OPERATE)
+def retry(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        bookings.retry(current_workspace(), _actor(), booking)
+        return f"Trying again: Zoom work for “{booking.title}” is on its way."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/resync", methods=["POST"])
+@requires(Permission.OPERATE)
+def resync(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        op = bookings.resync(current_workspace(), _actor(), booking)
+        if op is None:
+            return (f"Zoom work for “{booking.title}” is already on its way; it sends the "
+                    "booking's latest details.")
+        return f"Re-sync requested: Lakesis reads “{booking.title}” back from Zoom."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/cancel", methods=["POST"])
+@requires(Permission.OPERATE)
+def cancel(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        if booking.state == "cancelled":
+            return f"“{booking.title}” was already cancelled."
+        bookings.cancel(current_workspace(), _actor(), booking)
+        return f"“{booking.title}” cancelled; its Zoom meeting is being deleted."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/reschedule", methods=["GET"])
+@requires(Permission.OPERATE)
+def edit(booking_id: int) -> Response:
+    """The row with the reschedule form under it (htmx); the booking's page otherwise."""
+    booking = booking_or_404(booking_id)
+    if not is_htmx():
+        return redirect(url_for("bookings.detail", booking_id=booking.id) + "#reschedule")
+    return partial(ROW, **row_context(booking, reschedule=reschedule_form(booking)))
+
+
+@bp.route("/<int:booking_id>/reschedule", methods=["POST"])
+@requires(Permission.OPERATE)
+def reschedule(booking_id: int) -> Response:
+    booking = booking_or_404(booking_id)
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        try:
+            changes = parse_changes(_payload(form), utcnow())
+            bookings.reschedule(current_workspace(), _actor(), booking, changes)
+        except InvalidInput as error:
+            form.errors_from_service(error.errors)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return _answer(booking_or_404(booking_id), error.status)
+        else:
+            start = local_time(booking.start_at, booking.timezone)
+            flash(f"“{booking.title}” now starts {start:%a %d %b %Y %H:%M} ({booking.timezone}) "
+                  f"for {booking.duration_minutes} min; Zoom is being updated.", "success")
+            return _answer(booking)
+    db.session.rollback()  # nothing of a refused change may linger in the session
+    booking = booking_or_404(booking_id)
+    if is_htmx():
+        return partial(ROW, status=422, **row_context(booking, reschedule=form))
+    return render_detail(booking, form, 422)
+
+
+def _payload(form: RescheduleForm) -> dict[str, object]:
+    """The form as a change request: the local date and time in the chosen zone, with its
+    UTC offset. With an unknown zone there is no offset to give: only the zone is sent, and
+    ``parse_changes`` names it."""
+    zone = form.timezone.data.strip()
+    payload: dict[str, object] = {"duration_minutes": form.duration_minutes.data,
+                                  "timezone": zone}
+    if is_timezone(zone):
+        start = datetime.combine(form.date.data, form.time.data.replace(second=0),
+                                 ZoneInfo(zone))
+        payload["start_time"] = start.isoformat()
+    return payload

@@ -1,0 +1,70 @@
+"""The bookings filter (a GET form) and the reschedule form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from dashboard.bookings.display import MEETING_LABELS
+from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION
+
+STATUS_CHOICES = [SelectChoice("", "Any status")] + [
+    SelectChoice(value, label) for value, label in MEETING_LABELS.items()
+    if value != "cancelled"] + [SelectChoice("cancelled", "Cancelled bookings")]
+
+
+class BookingFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    q = StringField("Search", validators=[Optional(), Length(max=100)],
+                    render_kw={"placeholder": "Title, customer or reference", "type": "search"})
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("Must be on or after the From date.")
+
+    def window(self, zone: str) -> tuple[datetime | None, datetime | None]:
+        """The chosen days as a UTC range: from the start of From to the end of To,
+        on the workspace's clock."""
+        tz = ZoneInfo(zone)
+
+        def start_of(day: object) -> datetime:
+            return datetime.combine(day, time(), tz).astimezone(UTC)  # type: ignore[arg-type]
+
+        since = start_of(self.since.data) if self.since.data else None
+        until = start_of(self.until.data + timedelta(days=1)) if self.until.data else None
+        return since, until
+
+
+class RescheduleForm(FlaskForm):
+    """A new local date and time in a chosen zone; ``parse_changes`` then checks the rest."""
+
+    date = DateField("Date", validators=[InputRequired("Choose a date.")])
+    time = TimeField("Time", validators=[InputRequired("Choose a time.")])
+    duration_minutes = IntegerField(
+        "Minutes", validators=[InputRequired("Enter the length in minutes.")],
+        render_kw={"min": MIN_DURATION, "max": MAX_DURATION, "inputmode": "numeric"})
+    timezone = StringField("Time zone", validators=[DataRequired("Choose a time zone."),
+                                                    Length(max=64)],
+                           render_kw={"list": "iana-zones", "autocomplete": "off"})
+
+    def errors_from_service(self, errors: list[dict[str, str]]) -> None:
+        """Put ``parse_changes``' messages beside the fields they are about."""
+        where = {"start_time": self.time, "duration_minutes": self.duration_minutes,
+                 "timezone": self.timezone}
+        for error in errors:
+            field = where.get(error["field"], self.date)
+            field.errors = [*field.errors, _sentence(error["message"])]
+
+
+def _sentence(message: str) -> str:
+    """``parse_changes`` speaks of a field ("must be in the future"); beside it, say it whole."""
+    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")

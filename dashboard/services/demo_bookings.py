@@ -1,0 +1,145 @@
+"""About 200 believable bookings for the demo workspace, in every meeting state.
+
+Written straight to the database (no Zoom calls): scheduled meetings get fake but plausible
+Zoom ids and join links, and the failed, dead, waiting and parked ones get the operations
+that would have led there, so the bookings and sync health pages look like a real week.
+Idempotent: bookings are keyed ``demo-0001``..``demo-0200``; a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from dashboard.extensions import db
+from dashboard.models import Booking, Meeting, Operation, Workspace
+from dashboard.orm import utcnow
+from dashboard.zoom.errors import next_utc_midnight
+
+FIRST = ("Ana", "Bruno", "Carla", "Diogo", "Eva", "Filipe", "Grace", "Hugo", "Inês", "João",
+         "Kofi", "Laura", "Miguel", "Nadia", "Omar", "Priya", "Rui", "Sofia", "Tomás", "Yara")
+LAST = ("Silva", "Costa", "Okafor", "Ferreira", "Nguyen", "Martins", "Schmidt", "Pereira",
+        "Haddad", "Lopes", "Kowalski", "Sousa", "Tanaka", "Almeida", "Brennan")
+TITLES = ("Consultation with {name}", "Follow-up: {name}", "Initial assessment, {name}",
+          "Physiotherapy review, {name}", "Nutrition check-in with {name}",
+          "Test results call, {name}", "Therapy session, {name}")
+HOSTS = (None, None, "dr.ada@clinic.zoom.test", "front.desk@clinic.zoom.test")
+ZONES = ("Europe/Lisbon", "Europe/London", "Europe/Berlin", "America/New_York")
+# (meeting status, booking state, how many): 200 in all.
+PLAN = (("scheduled", "active", 112), ("ended", "active", 36), ("started", "active", 3),
+        ("cancelled", "cancelled", 20), ("failed", "active", 8),
+        ("waiting_for_connection", "active", 10), ("deleted_in_zoom", "active", 4),
+        ("pending", "active", 7))
+DEAD_ERROR = "Gave up after 8 attempts: Zoom is unavailable (HTTP 503)"
+REFUSALS = ("Zoom refused: 300 Invalid meeting start time",
+            "Zoom refused: 1001 User does not exist: locum@clinic.zoom.test")
+
+
+def _start(rng: random.Random, status: str, now: datetime) -> datetime:
+    if status == "started":
+        return (now - timedelta(minutes=rng.randint(5, 25))).replace(second=0, microsecond=0)
+    if status == "ended":
+        moment = now - timedelta(days=rng.randint(1, 21))
+    else:
+        moment = now + timedelta(days=rng.randint(0, 34))
+    # Clinics book on the quarter hour, in working hours (UTC is close enough for a demo).
+    moment = moment.replace(hour=rng.randint(8, 17), minute=rng.choice((0, 15, 30, 45)),
+                            second=0, microsecond=0)
+    if status != "ended" and moment < now + timedelta(hours=1):
+        moment += timedelta(days=1)
+    return moment
+
+
+def _operations(rng: random.Random, booking: Booking, status: str, index: int,
+                now: datetime) -> list[Operation]:
+    """What the outbox would hold after this booking's story, oldest first."""
+    meeting = booking.meeting
+
+    def op(kind: str, state: str, **fields: object) -> Operation:
+        fields.setdefault("created_at", booking.created_at)
+        return Operation(workspace_id=booking.workspace_id, booking=booking, kind=kind,
+                         state=state, requested_by="API key Lakesis workflow (demo)", **fields)
+
+    created = op("create", "succeeded", attempts=1, finished_at=booking.created_at,
+                 outcome=f"created Zoom meeting {meeting.zoom_meeting_id}")
+    if status in ("scheduled", "ended", "started"):
+        return [created]
+    if status == "cancelled":
+        return [op("cancel", "succeeded", attempts=1, finished_at=now,
+                   outcome="deleted Zoom meeting")]
+    if status == "deleted_in_zoom":
+        return [created, op("resync", "succeeded", attempts=1, finished_at=now,
+                            outcome="the meeting no longer exists in Zoom")]
+    if status == "failed":
+        if index % 2:
+            meeting.last_error = DEAD_ERROR
+            return [op("create", "dead", attempts=8, last_error=DEAD_ERROR[26:],
+                       finished_at=now - timedelta(hours=rng.randint(1, 30)))]
+        refusal = REFUSALS[index % 4 // 2]
+        meeting.last_error = refusal
+        return [op("create", "failed", attempts=1, last_error=refusal[14:],
+                   finished_at=now - timedelta(hours=rng.randint(1, 30)))]
+    if status == "waiting_for_connection":
+        meeting.note = "Waiting for Zoom to be connected again; resumes by itself after."
+        return [op("create", "waiting", last_error="Zoom is not connected for this workspace",
+                   created_at=now - timedelta(hours=rng.randint(1, 20)))]
+    # pending: most parked by Zoom's daily cap until midnight UTC, a few simply queued.
+    resume = next_utc_midnight(now)
+    if index % 3:
+        meeting.note = (f"Zoom's daily limit of meeting changes was reached; resumes at "
+                        f"{resume:%Y-%m-%d %H:%M} UTC.")
+        return [op("create", "queued", next_attempt_at=resume,
+                   created_at=now - timedelta(hours=rng.randint(1, 6)),
+                   last_error="Zoom's daily limit of meeting create/update requests reached")]
+    return [op("create", "queued", next_attempt_at=now,
+               created_at=now - timedelta(minutes=rng.randint(1, 5)))]
+
+
+def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) -> Counter[str]:
+    """Add the demo bookings ``workspace`` does not have yet; returns how many of each
+    meeting status were added (empty on a second run). The caller commits."""
+    now = now or utcnow()
+    refs = [f"demo-{n:04d}" for n in range(1, count + 1)]
+    existing = set(db.session.scalars(select(Booking.external_ref).where(
+        Booking.workspace_id == workspace.id, Booking.external_ref.in_(refs))))
+    rng = random.Random(20_260_101)  # noqa: S311 - the same demo every time, not security
+    statuses = [status for status, _, n in PLAN for _ in range(n)]
+    rng.shuffle(statuses)
+    states = {status: state for status, state, _ in PLAN}
+    added: Counter[str] = Counter()
+    for n, ref in enumerate(refs):
+        status = statuses[n % len(statuses)]
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        start, zone, host = _start(rng, status, now), rng.choice(ZONES), rng.choice(HOSTS)
+        title = rng.choice(TITLES).format(name=f"{first} {last}")
+        if ref in existing:
+            continue  # the draws above still happen, so every other booking stays the same
+        zoom_id = 81_000_000_000 + n * 7_919 + rng.randint(0, 999)
+        has_meeting = status in ("scheduled", "ended", "started", "deleted_in_zoom")
+        if status in ("pending", "waiting_for_connection"):
+            host = None  # the sandbox knows these hosts; no surprise refusals on connect
+        booking = Booking(
+            workspace_id=workspace.id, external_ref=ref, kind=rng.choice(("booking",
+                                                                          "consultation")),
+            title=title, start_at=start, duration_minutes=rng.choice((20, 30, 30, 45, 60)),
+            timezone=zone, host_email=host, customer_name=f"{first} {last}",
+            customer_email=f"{first.lower()}.{last.lower()}@example.test".replace("ê", "e"),
+            state=states[status], fingerprint=f"demo{n:060d}",
+            created_at=min(start, now) - timedelta(days=rng.randint(1, 10)))
+        live = has_meeting and status != "deleted_in_zoom"  # a Zoom meeting exists now
+        booking.meeting = Meeting(
+            workspace_id=workspace.id, status=status,
+            zoom_meeting_id=zoom_id if has_meeting else None,
+            join_url=f"https://zoom.us/j/{zoom_id}" if live else None,
+            synced_start_at=start if live else None,
+            synced_duration=booking.duration_minutes if live else None,
+            last_synced_at=now - timedelta(minutes=rng.randint(1, 600)) if has_meeting else None,
+            note="Deleted in Zoom: Retry creates a new meeting."
+            if status == "deleted_in_zoom" else None)
+        db.session.add(booking)
+        db.session.add_all(_operations(rng, booking, status, n, now))
+        added[status] += 1
+    return added

@@ -1,0 +1,390 @@
+"""The bookings page: filters, pages, live rows, and an operator's fixes for one booking."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.extensions import db
+from dashboard.models import AuditEvent, Booking, Operation, Workspace
+from dashboard.orm import utcnow
+from tests.booking_records import add_booking
+
+HX = {"HX-Request": "true"}
+
+
+def hx_row(booking_id: int) -> dict[str, str]:
+    return {**HX, "HX-Target": f"booking-{booking_id}"}
+
+
+@pytest.fixture
+def booked(app, world):
+    """Acme with a scheduled, a pending and a failed booking; globex with one of its own."""
+    with app.app_context():
+        ids = {
+            "scheduled": add_booking(world.acme.id, "ref-sched", title="Follow-up with Bea",
+                                     customer="Bea Costa", zoom_id=81200000001),
+            "pending": add_booking(world.acme.id, "ref-pend", title="First visit Carl",
+                                   customer="Carl Dias", status="pending",
+                                   operation="queued"),
+            "failed": add_booking(world.acme.id, "ref-fail", title="Review with Dina",
+                                  customer="Dina Reis", status="failed", operation="dead",
+                                  last_error="Gave up after 8 attempts: Zoom is unavailable"),
+            "foreign": add_booking(world.globex.id, "ref-globex", title="Globex secret"),
+        }
+    return ids
+
+
+def stored(app, booking_id: int) -> Booking:
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        db.session.expunge_all()
+        return booking
+
+
+def open_ops(app, booking_id: int) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(db.select(Operation.kind).filter_by(
+            booking_id=booking_id, state="queued").order_by(Operation.id)))
+
+
+def test_support_sees_bookings_with_labels_links_and_no_buttons(client, auth, world, booked):
+    auth.sign_in_as(world.support)
+    response = client.get("/bookings")
+    assert response.status_code == 200
+    page = response.data.decode()
+    for text in ("Follow-up with Bea", "Bea Costa", "ref-sched", "Scheduled", "Pending",
+                 "Failed", "https://zoom.us/j/81200000001", "Gave up after 8 attempts"):
+        assert text in page
+    assert "Globex secret" not in page
+    for button in ("Retry", "Reschedule", "Cancel", "Re-sync"):
+        assert f">{button}</" not in page
+    assert 'src="/static/copy.js"' in page and "data-copy=" in page
+
+
+def test_times_show_on_the_workspace_clock(app, client, auth, world):
+    with app.app_context():
+        db.session.get(Workspace, world.acme.id).timezone = "Asia/Tokyo"
+        db.session.commit()
+        start = (utcnow() + timedelta(days=3)).replace(hour=1, minute=30, second=0,
+                                                       microsecond=0)
+        add_booking(world.acme.id, "tokyo", start=start)
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings").data.decode()
+    assert "(Asia/Tokyo)" in page
+    local = start + timedelta(hours=9)
+    assert re.search(f'{local:%a %d %b %Y}</time><br>\\s*<span class="nowrap">{local:%H:%M} ',
+                     page)
+
+
+def test_only_rows_with_zoom_work_on_its_way_poll(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings").data.decode()
+    polling = re.findall(r'<tbody id="booking-(\d+)"[^>]*hx-trigger="every 2s"', page)
+    assert polling == [str(booked["pending"])]
+
+
+def test_a_settled_row_renders_without_its_trigger_so_polling_stops(app, client, auth, world,
+                                                                    booked):
+    auth.sign_in_as(world.operator)
+    row = client.get(f"/bookings/{booked['pending']}/row", headers=HX)
+    assert row.status_code == 200 and 'hx-trigger="every 2s"' in row.data.decode()
+    with app.app_context():
+        booking = db.session.get(Booking, booked["pending"])
+        booking.meeting.status = "scheduled"
+        db.session.execute(db.update(Operation).filter_by(booking_id=booking.id)
+                           .values(state="succeeded"))
+        db.session.commit()
+    row = client.get(f"/bookings/{booked['pending']}/row", headers=HX)
+    assert row.headers["Vary"].startswith("HX-Request")
+    assert "hx-trigger" not in row.data.decode() and "Scheduled" in row.data.decode()
+
+
+def test_work_parked_until_midnight_does_not_poll(app, client, auth, world):
+    with app.app_context():
+        booking_id = add_booking(world.acme.id, "parked", status="pending", operation="queued")
+        db.session.execute(db.update(Operation).values(
+            next_attempt_at=utcnow() + timedelta(hours=5)))
+        db.session.commit()
+    auth.sign_in_as(world.operator)
+    assert "hx-trigger" not in client.get(f"/bookings/{booking_id}/row", headers=HX).data.decode()
+
+
+def test_filters_by_status_search_and_dates(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings?status=failed").data.decode()
+    assert "Review with Dina" in page and "Follow-up with Bea" not in page
+    page = client.get("/bookings?q=carl").data.decode()
+    assert "First visit Carl" in page and "Review with Dina" not in page
+    page = client.get("/bookings?q=REF-SCHED").data.decode()
+    assert "Follow-up with Bea" in page and "First visit Carl" not in page
+    today = utcnow().date()
+    page = client.get(f"/bookings?since={today}&until={today}").data.decode()
+    assert "No bookings match these filters." in page
+
+
+def test_htmx_filter_answers_the_table_alone_and_varies_on_hx_request(client, auth, world,
+                                                                      booked):
+    auth.sign_in_as(world.support)
+    response = client.get("/bookings?status=scheduled", headers=HX)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    body = response.data.decode()
+    assert body.lstrip().startswith('<figure class="table-wrap">')
+    assert "<html" not in body and "Follow-up with Bea" in body
+    assert 'id="booking-filters"' in body and 'hx-swap-oob="true"' in body
+    assert "HX-Request" in client.get("/bookings").headers["Vary"]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("status=bogus", "Not a valid choice"),
+    ("since=2026-13-45", "Not a valid date value"),
+    ("since=2030-05-02&until=2030-05-01", "Must be on or after the From date."),
+    ("cursor=garbage", "The page cursor is not valid."),
+    ("status=scheduled&cursor=1_x", "The page cursor is not valid."),
+    ("q=" + "x" * 101, "Field cannot be longer than 100 characters."),
+])
+def test_bad_filters_get_422_with_the_message_beside_the_field(client, auth, world, booked,
+                                                                query, message):
+    auth.sign_in_as(world.operator)
+    for headers in ({}, HX):
+        response = client.get(f"/bookings?{query}", headers=headers)
+        assert response.status_code == 422
+        assert message in response.data.decode()
+        assert "Globex secret" not in response.data.decode()
+
+
+def test_pages_follow_each_other_in_start_order_and_keep_the_filters(app, client, auth, world):
+    """Next page carries the cursor and the filters; a later page offers the first again."""
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(60):
+            add_booking(world.acme.id, f"many-{i:02d}", title=f"Session {i:02d}",
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    seen: list[str] = []
+    url = "/bookings?q=session"
+    while url:
+        page = client.get(url).data.decode()
+        seen += re.findall(r">(Session \d\d)</a>", page)
+        found = re.search(r'href="(/bookings\?cursor=[^"]+)" role="button"', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        if url:
+            assert "q=session" in url
+    assert 'href="/bookings?q=session" role="button"' in page  # "First page"
+    assert seen == [f"Session {i:02d}" for i in range(60)]
+
+
+def test_operator_retries_a_failed_booking_over_htmx(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    response = client.post(f"/bookings/{booked['failed']}/retry", headers=hx_row(booked["failed"]))
+    assert response.status_code == 200
+    body = response.data.decode()
+    assert body.startswith(f'<tbody id="booking-{booked["failed"]}"')
+    assert 'hx-trigger="every 2s"' in body and "Pending" in body
+    assert 'hx-swap-oob="true"' in body and "Trying again" in body
+    assert open_ops(app, booked["failed"]) == ["create"]
+
+
+def test_retry_while_work_is_on_its_way_is_a_409_with_the_row(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    response = client.post(f"/bookings/{booked['pending']}/retry",
+                           headers=hx_row(booked["pending"]))
+    assert response.status_code == 409
+    body = response.data.decode()
+    assert body.startswith(f'<tbody id="booking-{booked["pending"]}"')
+    assert "already on its way" in body
+
+
+def test_plain_form_posts_redirect_with_a_flash(app, client, auth, world, booked):
+    auth.sign_in_as(world.admin)
+    response = client.post(f"/bookings/{booked['scheduled']}/resync",
+                           data={"next": "/bookings"})
+    assert response.status_code == 302 and response.headers["Location"] == "/bookings"
+    assert "Re-sync requested" in client.get("/bookings").data.decode()
+    response = client.post(f"/bookings/{booked['scheduled']}/cancel",
+                           data={"next": "https://evil.test/"})
+    assert response.headers["Location"] == f"/bookings/{booked['scheduled']}"
+    assert stored(app, booked["scheduled"]).state == "cancelled"
+
+
+def test_cancel_over_htmx_answers_the_row_and_audits(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    response = client.post(f"/bookings/{booked['scheduled']}/cancel",
+                           headers=hx_row(booked["scheduled"]))
+    assert response.status_code == 200
+    body = response.data.decode()
+    assert "booking cancelled" in body and "cancelled; its Zoom meeting is being deleted" in body
+    assert open_ops(app, booked["scheduled"]) == ["cancel"]
+    with app.app_context():
+        assert db.session.scalar(db.select(AuditEvent.actor_label).filter_by(
+            action="booking.cancelled")) == "operator@acme.test"
+
+
+def test_htmx_aimed_at_the_booking_page_is_sent_back_to_it(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    response = client.post(f"/bookings/{booked['scheduled']}/cancel",
+                           headers={**HX, "HX-Target": "main"})
+    assert response.headers["HX-Redirect"] == f"/bookings/{booked['scheduled']}"
+
+
+def test_reschedule_form_opens_under_the_row_without_polling(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    response = client.get(f"/bookings/{booked['pending']}/reschedule", headers=HX)
+    body = response.data.decode()
+    assert response.status_code == 200 and 'class="edit-row"' in body
+    assert "hx-trigger" not in body and 'value="Europe/Lisbon"' in body
+    assert 'list="iana-zones"' in body and '<option value="Asia/Tokyo">' in body
+    plain = client.get(f"/bookings/{booked['pending']}/reschedule")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("#reschedule")
+
+
+def test_reschedule_converts_the_local_time_of_the_chosen_zone_to_utc(app, client, auth, world,
+                                                                      booked):
+    auth.sign_in_as(world.operator)
+    day = (utcnow() + timedelta(days=10)).date()
+    response = client.post(f"/bookings/{booked['scheduled']}/reschedule", headers=hx_row(
+        booked["scheduled"]), data={"date": day.isoformat(), "time": "09:15",
+                                    "duration_minutes": "45", "timezone": "America/New_York"})
+    assert response.status_code == 200, response.data
+    booking = stored(app, booked["scheduled"])
+    expected = datetime.combine(day, time(9, 15), ZoneInfo("America/New_York"))
+    assert booking.start_at == expected
+    assert booking.duration_minutes == 45 and booking.timezone == "America/New_York"
+    assert open_ops(app, booked["scheduled"]) == ["update"]
+    assert "now starts" in response.data.decode()
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"date": "2020-01-01", "time": "10:00"}, "Must be in the future."),
+    ({"duration_minutes": "3"}, "Must be between 5 and 720 minutes."),
+    ({"duration_minutes": "ten"}, "Not a valid integer value."),
+    ({"timezone": "Mars/Olympus"}, "Must be an IANA time zone such as Europe/Lisbon."),
+    ({"time": "25:99"}, "Not a valid time value."),
+    ({"date": ""}, "Choose a date."),
+])
+def test_bad_reschedule_is_422_beside_the_field_and_changes_nothing(app, client, auth, world,
+                                                                     booked, fields, message):
+    auth.sign_in_as(world.operator)
+    before = stored(app, booked["scheduled"])
+    data = {"date": (utcnow() + timedelta(days=5)).date().isoformat(), "time": "10:00",
+            "duration_minutes": "30", "timezone": "Europe/Lisbon", **fields}
+    for headers in (hx_row(booked["scheduled"]), {}):
+        response = client.post(f"/bookings/{booked['scheduled']}/reschedule", data=data,
+                               headers=headers)
+        assert response.status_code == 422
+        body = response.data.decode()
+        assert re.search(r'class="field-error">[^<]*' + re.escape(message), body), body[-3000:]
+        assert 'aria-invalid="true"' in body
+    after = stored(app, booked["scheduled"])
+    assert (after.start_at, after.duration_minutes, after.timezone) == (
+        before.start_at, before.duration_minutes, before.timezone)
+    assert open_ops(app, booked["scheduled"]) == []
+
+
+def test_rescheduling_a_cancelled_booking_is_a_409(app, client, auth, world):
+    with app.app_context():
+        booking_id = add_booking(world.acme.id, "gone", status="cancelled", state="cancelled")
+    auth.sign_in_as(world.operator)
+    response = client.post(f"/bookings/{booking_id}/reschedule", headers=hx_row(booking_id), data={
+        "date": (utcnow() + timedelta(days=5)).date().isoformat(), "time": "10:00",
+        "duration_minutes": "30", "timezone": "Europe/Lisbon"})
+    assert response.status_code == 409 and "cannot be rescheduled" in response.data.decode()
+
+
+@pytest.mark.parametrize("action", ["retry", "resync", "cancel", "reschedule"])
+def test_support_is_refused_every_action(app, client, auth, world, booked, action):
+    auth.sign_in_as(world.support)
+    response = client.post(f"/bookings/{booked['failed']}/{action}", headers=hx_row(
+        booked["failed"]), data={"date": "2030-01-01", "time": "10:00",
+                                 "duration_minutes": "30", "timezone": "UTC"})
+    assert response.status_code == 403
+    assert stored(app, booked["failed"]).meeting.status == "failed"
+
+
+@pytest.mark.parametrize("action", ["retry", "resync", "cancel", "reschedule"])
+def test_actions_need_the_csrf_token(app, client, auth, world, booked, action):
+    auth.sign_in_as(world.admin)
+    response = client.post(f"/bookings/{booked['scheduled']}/{action}", csrf=False,
+                           headers=hx_row(booked["scheduled"]))
+    assert response.status_code == 400
+    assert "security token" in response.data.decode()
+    assert open_ops(app, booked["scheduled"]) == []
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", ""), ("GET", "/row"), ("GET", "/reschedule"), ("POST", "/retry"),
+    ("POST", "/cancel"), ("POST", "/resync"), ("POST", "/reschedule")])
+def test_another_workspaces_booking_is_not_found(app, client, auth, world, booked, method, path):
+    auth.sign_in_as(world.admin)
+    response = client.open(f"/bookings/{booked['foreign']}{path}", method=method,
+                           headers={**HX, "X-CSRFToken": client.csrf_token()})
+    assert response.status_code == 404
+    assert stored(app, booked["foreign"]).state == "active"
+
+
+def test_booking_page_tells_the_whole_story_but_never_the_start_url(app, client, auth, world,
+                                                                     booked):
+    from dashboard import token_cipher
+    from dashboard.models import WebhookEvent
+    from dashboard.services.audit import Actor, record
+
+    booking_id = booked["scheduled"]
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        booking.meeting.start_url_enc = token_cipher.encrypt("https://zoom.us/s/host-key-123")
+        booking.meeting.note = "Changed in Zoom: Zoom lasts 40 min"
+        db.session.add(Operation(workspace_id=world.acme.id, booking_id=booking_id,
+                                 kind="update", state="failed", attempts=3,
+                                 last_error="Zoom refused: 300 invalid", requested_by="ops@x"))
+        for n, (meeting_id, workspace_id) in enumerate([
+                ("81200000001", None), (81200000001, world.acme.id),
+                (81200000001, world.globex.id), (999, None)]):
+            db.session.add(WebhookEvent(
+                event=f"meeting.event{n}", dedupe_key=f"{n:064d}", workspace_id=workspace_id,
+                payload={"object": {"id": meeting_id}}))
+        record(world.acme.id, Actor.system(), "booking.rescheduled",
+               ("booking", booking_id, "x"), duration_minutes=40)
+        record(world.acme.id, Actor.system(), "booking.cancelled", ("booking", 99999, "other"))
+        db.session.commit()
+    auth.sign_in_as(world.support)
+    response = client.get(f"/bookings/{booking_id}")
+    assert response.status_code == 200
+    page = response.data.decode()
+    for text in ("Follow-up with Bea", "81200000001", "https://zoom.us/j/81200000001",
+                 "Changed in Zoom", "Update meeting", "Zoom refused: 300 invalid", "ops@x",
+                 "meeting.event0", "meeting.event1", "booking.rescheduled", "duration_minutes"):
+        assert text in page, text
+    for text in ("meeting.event2", "meeting.event3", "booking.cancelled", "host-key-123",
+                 "start_url"):
+        assert text not in page, text
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).meeting.start_url_enc not in page
+    assert "Save new time" not in page and ">Cancel booking<" not in page
+
+
+def test_operator_reschedules_from_the_booking_page_without_javascript(app, client, auth,
+                                                                         world, booked):
+    auth.sign_in_as(world.operator)
+    page = client.get(f"/bookings/{booked['scheduled']}").data.decode()
+    assert 'id="reschedule"' in page and "Save new time" in page
+    bad = client.post(f"/bookings/{booked['scheduled']}/reschedule", data={
+        "date": "2020-01-01", "time": "10:00", "duration_minutes": "30",
+        "timezone": "Europe/Lisbon"})
+    assert bad.status_code == 422 and "<h1>Follow-up with Bea</h1>" in bad.data.decode()
+    day = (utcnow() + timedelta(days=4)).date().isoformat()
+    good = client.post(f"/bookings/{booked['scheduled']}/reschedule", data={
+        "date": day, "time": "10:00", "duration_minutes": "30", "timezone": "Europe/Lisbon"})
+    assert good.status_code == 302
+    assert good.headers["Location"] == f"/bookings/{booked['scheduled']}"
+    assert "now starts" in client.get(good.headers["Location"]).data.decode()
+
+
+def test_a_poll_leaves_the_flash_an_action_showed(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    client.post(f"/bookings/{booked['failed']}/retry", headers=hx_row(booked["failed"]))
+    poll = client.get(f"/bookings/{booked['failed']}/row", headers=HX).data.decode()
+    assert 'id="flashes"' not in poll and 'hx-trigger="every 2s"' in poll
