@@ -64,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ZOOM_SANDBOX_WEBHOOK_URL", "$APP_BASE_URL/webhooks/zoom",
             "sandbox mode only: where the sandbox sends its webhooks"),
     Setting("LOG_LEVEL", "INFO", "log level of the app's logger"),
+    Setting("LAKESIS_OUTBOX_LEASE_SECONDS", "120", "how long a worker's claim on an operation "
+            "lasts; a killed worker's work is taken over after it"),
     Setting("LAKESIS_EMBEDDED_WORKER", "0", "1: this process also runs the Zoom worker in a "
             "thread (make run sets it; production runs `flask zoom worker` instead)"),
 )
@@ -178,6 +180,7 @@ def load_config(
                                      or f"{base_url}/webhooks/zoom"),
         "LOG_LEVEL": (_env(environ, "LOG_LEVEL") or "INFO").upper(),
         "EMBEDDED_WORKER": _env(environ, "LAKESIS_EMBEDDED_WORKER") == "1",
+        "OUTBOX_LEASE_SECONDS": _int(environ, "LAKESIS_OUTBOX_LEASE_SECONDS", 120),
         # Browsers only send the cookie over HTTPS in production; Lax blocks cross-site POSTs.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from dashboard import token_cipher
 from dashboard.extensions import db
@@ -31,6 +32,7 @@ from dashboard.services.meeting_body import defaults_for, meeting_body
 from dashboard.zoom.client import find_marked_meeting, meeting_marker
 from dashboard.zoom.errors import (
     AccessTokenExpired,
+    MeetingInProgress,
     MeetingNotFound,
     RateLimited,
     ZoomError,
@@ -59,6 +61,9 @@ class Job:
     list_user: str
     booking_start: datetime
     booking_duration: int
+    # An earlier attempt (of this operation or another of the booking) may have created a
+    # meeting whose answer was lost: look for the marker before creating, or when deleting.
+    maybe_created: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,14 +88,29 @@ def _zoom(job: Job, request: Callable[[Any, str], Any]) -> Any:
     return tokens.call(job.workspace_id, lambda token: request(client, token))
 
 
+def _find_marked(job: Job) -> dict[str, Any] | None:
+    return _zoom(job, lambda c, t: find_marked_meeting(
+        c.list_meetings(t, job.list_user), job.marker))
+
+
+_COMPARED = ("topic", "start_time", "duration", "timezone", "agenda")
+
+
+def _adopt(job: Job, found: dict[str, Any]) -> dict[str, Any]:
+    """A meeting an earlier attempt made: bring it up to the booking's latest values (a
+    reschedule collapsed into the queued create while the first answer was lost)."""
+    if any(k in found and found[k] != job.body.get(k) for k in _COMPARED):
+        _zoom(job, lambda c, t: c.update_meeting(t, found["id"], job.body))
+    return _zoom(job, lambda c, t: c.get_meeting(t, found["id"]))
+
+
 def _create(job: Job) -> Outcome:
     if job.zoom_meeting_id:
         return _update(job)
-    if job.attempts > 1:  # an earlier attempt may have created it before we lost the answer
-        found = _zoom(job, lambda c, t: find_marked_meeting(
-            c.list_meetings(t, job.list_user), job.marker))
+    if job.maybe_created or job.attempts > 1:
+        found = _find_marked(job)
         if found:
-            data = _zoom(job, lambda c, t: c.get_meeting(t, found["id"]))
+            data = _adopt(job, found)
             return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
                            MeetingStatus.SCHEDULED, data)
     data = _zoom(job, lambda c, t: c.create_meeting(t, job.body))
@@ -105,24 +125,35 @@ def _update(job: Job) -> Outcome:
     try:
         _zoom(job, lambda c, t: c.update_meeting(t, job.zoom_meeting_id, job.body))
     except MeetingNotFound:
-        data = _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+        # The gone meeting is not listed; a marked one is this operation's earlier
+        # recreation whose answer was lost.
+        found = _find_marked(job) if job.attempts > 1 else None
+        data = _adopt(job, found) if found else _zoom(
+            job, lambda c, t: c.create_meeting(t, job.body))
         note = (f"The Zoom meeting {job.zoom_meeting_id} was gone (deleted in Zoom); "
                 f"Lakesis created {data['id']} instead.")
         return Outcome(f"recreated as Zoom meeting {data['id']}", MeetingStatus.SCHEDULED,
                        data, note=note, recreated=True)
     data = _zoom(job, lambda c, t: c.get_meeting(t, job.zoom_meeting_id))
-    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}", MeetingStatus.SCHEDULED, data)
+    # A meeting running (or over) in Zoom stays so: an update does not make it "scheduled".
+    status = ZOOM_STATUS.get(str(data.get("status")), MeetingStatus.SCHEDULED)
+    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}", status, data)
 
 
 def _cancel(job: Job) -> Outcome:
-    if not job.zoom_meeting_id:
+    meeting_id = job.zoom_meeting_id
+    if not meeting_id and (job.maybe_created or job.attempts > 1):
+        # A create whose answer was lost (then superseded by this cancel) may have made it.
+        found = _find_marked(job)
+        meeting_id = found["id"] if found else None
+    if not meeting_id:
         return Outcome("no Zoom meeting to delete", MeetingStatus.CANCELLED, clear_links=True)
     try:
-        _zoom(job, lambda c, t: c.delete_meeting(t, job.zoom_meeting_id))
+        _zoom(job, lambda c, t: c.delete_meeting(t, meeting_id))
     except MeetingNotFound:
         return Outcome("the Zoom meeting was already gone", MeetingStatus.CANCELLED,
                        clear_links=True)
-    return Outcome(f"deleted Zoom meeting {job.zoom_meeting_id}", MeetingStatus.CANCELLED,
+    return Outcome(f"deleted Zoom meeting {meeting_id}", MeetingStatus.CANCELLED,
                    clear_links=True)
 
 
@@ -172,23 +203,35 @@ def _job(op: Operation) -> Job:
     connection = connection_of(booking.workspace)
     body = meeting_body(booking, defaults_for(booking.workspace_id),
                         connection.zoom_email if connection else None)
+    maybe_created = not meeting.zoom_meeting_id and db.session.scalar(
+        select(Operation.id).where(
+            Operation.booking_id == booking.id, Operation.id != op.id,
+            Operation.kind.in_((OperationKind.CREATE.value, OperationKind.UPDATE.value)),
+            Operation.attempts > 0).limit(1)) is not None
     return Job(op.id, op.kind, op.attempts, booking.workspace_id,
                booking.state == BookingState.ACTIVE, meeting_marker(booking.public_id), body,
                meeting.zoom_meeting_id, body.get("schedule_for") or "me",
-               booking.start_at, booking.duration_minutes)
+               booking.start_at, booking.duration_minutes, maybe_created)
 
 
 def execute(op_id: int, worker: str) -> None:
     """Run a claimed operation to one of: succeeded, queued again, waiting, failed, dead."""
-    job = _job(db.session.get(Operation, op_id))
-    db.session.commit()
+    outcome: Outcome | BaseException
     try:
-        outcome: Outcome | BaseException = HANDLERS[job.kind](job)
-    except (ZoomError, NotConnected) as error:
-        outcome = error
-    except Exception as error:  # a bug must not lose the work: retried, then dead
-        log.exception("operation %s failed unexpectedly", op_id)
-        outcome = error
+        job = _job(db.session.get(Operation, op_id))
+    except Exception as error:  # a bug reading the job must not leave it running forever
+        log.exception("operation %s could not be prepared", op_id)
+        db.session.rollback()
+        job, outcome = None, error
+    db.session.commit()
+    if job is not None:
+        try:
+            outcome = HANDLERS[job.kind](job)
+        except (ZoomError, NotConnected) as error:
+            outcome = error
+        except Exception as error:  # a bug must not lose the work: retried, then dead
+            log.exception("operation %s failed unexpectedly", op_id)
+            outcome = error
     op = db.session.get(Operation, op_id, populate_existing=True)
     if op is None or not outbox.still_mine(op, worker):
         log.warning("operation %s: lease lost before the result was saved", op_id)
@@ -239,15 +282,18 @@ def _fail(op: Operation, error: BaseException) -> None:
         op.attempts -= 1
         resume = error.resume_at or next_utc_midnight(now)
         outbox.release(op, OperationState.QUEUED, next_attempt_at=resume, error=message)
-        outbox.park_until(op.workspace_id, resume,
-                          (OperationKind.CREATE.value, OperationKind.UPDATE.value))
         meeting.note = (f"Zoom's daily limit of meeting changes was reached; resumes at "
                         f"{resume:%Y-%m-%d %H:%M} UTC.")
+        outbox.park_until(op.workspace_id, resume,
+                          (OperationKind.CREATE.value, OperationKind.UPDATE.value), meeting.note)
         return
     # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
     # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
     retryable = isinstance(error, ZoomUnavailable | RateLimited | AccessTokenExpired) or (
         not isinstance(error, ZoomError))
+    if isinstance(error, MeetingInProgress):
+        message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "
+                   f"Retry once it has ended ({message})")
     if retryable and op.attempts < MAX_ATTEMPTS:
         wait = getattr(error, "retry_after", None) or backoff(op.attempts)
         outbox.release(op, OperationState.QUEUED, error=message,

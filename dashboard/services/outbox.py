@@ -14,7 +14,9 @@ import socket
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -27,7 +29,8 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 
-LEASE = timedelta(minutes=2)
+# How long a claim lasts before another worker may take the operation over. Longer than any
+# one operation's Zoom calls; the environment may shorten it (tests that kill workers).
 ACTIVE = (OperationState.QUEUED.value, OperationState.RUNNING.value)
 PENDING = (OperationState.QUEUED.value, OperationState.WAITING.value)
 
@@ -62,13 +65,23 @@ def enqueue(booking: Booking, kind: OperationKind, requested_by: str) -> Operati
     return op
 
 
+def lease() -> timedelta:
+    """How long a claim holds before another worker may take the operation over."""
+    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
 def claim(worker: str, now: datetime | None = None) -> int | None:
     """Take the next due operation for this worker, or None. Commits."""
     now = now or utcnow()
     due = or_(and_(Operation.state == OperationState.QUEUED, Operation.next_attempt_at <= now),
               and_(Operation.state == OperationState.RUNNING, Operation.lease_until < now))
+    # An operation behind an earlier open one of its booking cannot run yet: leave it out,
+    # or enough of them would fill the candidate list and starve everyone else's work.
+    earlier = aliased(Operation)
+    blocked = exists().where(earlier.booking_id == Operation.booking_id,
+                             earlier.state.in_(ACTIVE), earlier.id < Operation.id)
     candidates = db.session.execute(
-        select(Operation.id, Operation.booking_id).where(due)
+        select(Operation.id, Operation.booking_id).where(due, ~blocked)
         .order_by(Operation.next_attempt_at, Operation.id).limit(20)).all()
     for op_id, booking_id in candidates:
         locked = db.session.scalar(select(Booking.id).where(Booking.id == booking_id)
@@ -83,7 +96,7 @@ def claim(worker: str, now: datetime | None = None) -> int | None:
             continue  # an earlier operation of this booking goes first
         taken = db.session.execute(
             update(Operation).where(Operation.id == op_id, due).values(
-                state=OperationState.RUNNING.value, locked_by=worker, lease_until=now + LEASE,
+                state=OperationState.RUNNING.value, locked_by=worker, lease_until=now + lease(),
                 attempts=Operation.attempts + 1, updated_at=now))
         if taken.rowcount == 1:
             db.session.commit()
@@ -126,11 +139,15 @@ def resume_waiting(workspace_id: int) -> int:
     return result.rowcount
 
 
-def park_until(workspace_id: int, until: datetime, kinds: tuple[str, ...]) -> int:
-    """Hold back queued work of these kinds (the daily cap) instead of hammering Zoom."""
-    result = db.session.execute(
-        update(Operation).where(Operation.workspace_id == workspace_id,
-                                Operation.state == OperationState.QUEUED,
-                                Operation.kind.in_(kinds), Operation.next_attempt_at < until)
-        .values(next_attempt_at=until))
+def park_until(workspace_id: int, until: datetime, kinds: tuple[str, ...],
+               note: str | None = None) -> int:
+    """Hold back queued work of these kinds (the daily cap) instead of hammering Zoom;
+    ``note`` tells each held-back booking's meeting why it waits."""
+    parked = (Operation.workspace_id == workspace_id, Operation.state == OperationState.QUEUED,
+              Operation.kind.in_(kinds), Operation.next_attempt_at < until)
+    if note:
+        db.session.execute(
+            update(Meeting).where(Meeting.booking_id.in_(
+                select(Operation.booking_id).where(*parked))).values(note=note[:500]))
+    result = db.session.execute(update(Operation).where(*parked).values(next_attempt_at=until))
     return result.rowcount

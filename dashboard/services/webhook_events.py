@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.extensions import db
-from dashboard.models import WebhookEvent
+from dashboard.models import (
+    BookingState,
+    Meeting,
+    MeetingStatus,
+    WebhookEvent,
+    ZoomConnection,
+)
 from dashboard.orm import utcnow
 from dashboard.services import connections
 
@@ -83,7 +89,132 @@ def _apply_deauthorization(event: WebhookEvent) -> str:
     return f"disconnected {len(affected)} workspace(s)"
 
 
-HANDLERS = {"app_deauthorized": _apply_deauthorization}
+# --- meeting events -----------------------------------------------------------------
+
+# A meeting that no longer exists for Lakesis (cancelled, or gone in Zoom) does not start.
+_GONE = (MeetingStatus.CANCELLED, MeetingStatus.DELETED_IN_ZOOM)
+
+
+def _meeting_id(value: Any) -> int | None:
+    """Zoom sends ``object.id`` as a string in some events and a number in others."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _target(event: WebhookEvent) -> tuple[Meeting | None, ZoomConnection | None, str | None]:
+    """The meeting the event is about, in a workspace connected to the event's Zoom account,
+    with that workspace's connection; or (None, None, why-ignored)."""
+    meeting_id = _meeting_id((event.payload.get("object") or {}).get("id"))
+    if meeting_id is None or not event.zoom_account_id:
+        return None, None, "ignored: no meeting id or account id"
+    row = db.session.execute(
+        select(Meeting, ZoomConnection)
+        .join(ZoomConnection, ZoomConnection.workspace_id == Meeting.workspace_id)
+        .where(Meeting.zoom_meeting_id == meeting_id,
+               ZoomConnection.zoom_account_id == event.zoom_account_id)
+        .order_by(Meeting.id).limit(1).with_for_update(of=Meeting)).first()
+    if row is None:
+        return None, None, "ignored: no booking for this meeting"
+    meeting, connection = row
+    event.workspace_id = meeting.workspace_id
+    if (event.event_ts is not None and meeting.last_event_ts is not None
+            and event.event_ts < meeting.last_event_ts):
+        return None, None, "ignored: older than the last event applied to this meeting"
+    return meeting, connection, None
+
+
+def _applied(meeting: Meeting, event: WebhookEvent) -> None:
+    if event.event_ts is not None:
+        meeting.last_event_ts = max(meeting.last_event_ts or 0, event.event_ts)
+
+
+def _status_event(status: MeetingStatus) -> Any:
+    def apply_status(event: WebhookEvent) -> str:
+        meeting, _, ignored = _target(event)
+        if meeting is None:
+            return ignored or "ignored"
+        if meeting.status in _GONE:
+            return f"ignored: the meeting is {meeting.status} in Lakesis"
+        _applied(meeting, event)
+        if meeting.status == status:
+            return f"meeting already {status}"
+        meeting.status = status.value
+        return f"meeting {status}"
+    return apply_status
+
+
+def _ours(connection: ZoomConnection, event: WebhookEvent) -> bool:
+    operator = event.payload.get("operator_id")
+    return bool(operator) and operator == connection.zoom_user_id
+
+
+def _apply_deleted(event: WebhookEvent) -> str:
+    meeting, _, ignored = _target(event)
+    if meeting is None:
+        return ignored or "ignored"
+    booking = meeting.booking
+    # Lakesis deletes a meeting only when its booking is cancelled: that is our own delete.
+    if booking.state != BookingState.ACTIVE or meeting.status == MeetingStatus.CANCELLED:
+        return "ignored: Lakesis deleted this meeting (the booking is cancelled)"
+    _applied(meeting, event)
+    if meeting.status == MeetingStatus.DELETED_IN_ZOOM:
+        return "meeting already deleted in Zoom"
+    meeting.status = MeetingStatus.DELETED_IN_ZOOM.value
+    meeting.join_url = meeting.start_url_enc = None
+    who = event.payload.get("operator_id") or "someone"
+    meeting.note = (f"Deleted in Zoom by Zoom user {who}: Retry (or a reschedule) creates "
+                    f"a new meeting.")[:500]
+    return "meeting deleted in Zoom"
+
+
+def _utc(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "unknown"
+
+
+def _apply_updated(event: WebhookEvent) -> str:
+    meeting, connection, ignored = _target(event)
+    if meeting is None:
+        return ignored or "ignored"
+    if _ours(connection, event):
+        return "ignored: the change was made by Lakesis"
+    if meeting.status in _GONE:
+        return f"ignored: the meeting is {meeting.status} in Lakesis"
+    _applied(meeting, event)
+    new = event.payload.get("object") or {}
+    old = event.payload.get("old_object") or {}
+    changes = []
+    if "start_time" in new:
+        start = _parse_time(new["start_time"]) if new["start_time"] else None
+        meeting.synced_start_at = start or meeting.synced_start_at
+        was = _parse_time(old["start_time"]) if old.get("start_time") else None
+        changes.append(f"start time {_utc(start)} (was {_utc(was)})")
+    if "duration" in new:
+        meeting.synced_duration = new["duration"] if isinstance(new["duration"], int) \
+            else meeting.synced_duration
+        changes.append(f"duration {new['duration']} min (was {old.get('duration', '?')} min)")
+    if "timezone" in new:
+        changes.append(f"time zone {new['timezone']} (was {old.get('timezone', '?')})")
+    if not changes:
+        return "ignored: no field Lakesis keeps in step was changed"
+    booking = meeting.booking
+    who = event.payload.get("operator_id") or "someone"
+    meeting.note = (f"Changed in Zoom by Zoom user {who}: {'; '.join(changes)}. The booking "
+                    f"says {_utc(booking.start_at)}, {booking.duration_minutes} min; "
+                    f"reschedule to put Zoom right.")[:500]
+    return "noted a change made in Zoom"
+
+
+HANDLERS = {
+    "app_deauthorized": _apply_deauthorization,
+    "meeting.started": _status_event(MeetingStatus.STARTED),
+    "meeting.ended": _status_event(MeetingStatus.ENDED),
+    "meeting.deleted": _apply_deleted,
+    "meeting.updated": _apply_updated,
+}
 
 
 def apply(event_id: int) -> str | None:

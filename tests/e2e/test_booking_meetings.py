@@ -10,46 +10,12 @@ import requests
 from dashboard.extensions import db
 from dashboard.models import Booking, Operation, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import bookings, meeting_sync
+from dashboard.services import bookings
 from dashboard.services.audit import Actor
-from dashboard.services.booking_input import parse_new_booking
+from tests.bookings_fakes import drain, meeting_of, new_booking, zoom_meeting
 from tests.sandbox_control import connect
 
 pytestmark = pytest.mark.usefixtures("sandbox")
-
-
-def new_booking(app, workspace_id: int, ref: str = "ext-1", hours: int = 48):
-    start = (utcnow() + timedelta(hours=hours)).replace(microsecond=0)
-    with app.app_context():
-        fields = parse_new_booking({
-            "external_ref": ref, "title": "Consultation with Ana", "kind": "consultation",
-            "start_time": start.isoformat(), "duration_minutes": 30,
-            "timezone": "Europe/Lisbon",
-            "customer": {"name": "Ana Silva", "email": "ana@example.test"}}, utcnow())
-        booking, _ = bookings.create(db.session.get(Workspace, workspace_id), Actor.system(),
-                                     fields)
-        return booking.id
-
-
-def meeting_of(app, booking_id: int):
-    with app.app_context():
-        booking = db.session.get(Booking, booking_id)
-        meeting = booking.meeting
-        db.session.expunge_all()
-        return meeting
-
-
-def drain(app) -> int:
-    with app.app_context():
-        return meeting_sync.drain()
-
-
-def zoom_meeting(sandbox, app, meeting_id: int) -> dict:
-    with app.app_context():
-        tokens = app.extensions["zoom_tokens"]
-        client = app.extensions["zoom_client"]
-        workspace_id = db.session.scalars(db.select(Workspace.id).filter_by(slug="acme")).one()
-        return tokens.call(workspace_id, lambda t: client.get_meeting(t, meeting_id))
 
 
 @pytest.fixture

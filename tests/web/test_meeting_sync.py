@@ -1,0 +1,584 @@
+"""The worker against Zoom mocked with ``responses``: what each failure of Zoom does to an
+operation and its meeting, how claims keep one booking's work in order, and that every
+body sent to Zoom is one Zoom's own schema accepts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+import responses
+from sqlalchemy import update
+
+from dashboard.extensions import db
+from dashboard.models import Meeting, Operation
+from dashboard.orm import utcnow
+from dashboard.services import meeting_sync, outbox
+from dashboard.zoom.client import TokenSet
+from dashboard.zoom.errors import next_utc_midnight
+from dashboard.zoom.tokens import store_tokens
+from tests.bookings_fakes import (
+    cancel,
+    drain,
+    make_due,
+    meeting_of,
+    new_booking,
+    operations_of,
+    reschedule,
+    retry,
+    run_once,
+)
+from tests.zoom_fakes import connection_of, endpoints, store_connection, token_body
+from tests.zoom_openapi import request_body_validator
+
+DAILY_MESSAGE = ("You have exceeded the daily rate limit (100) of Meeting Create/Update API "
+                 "requests permitted for this particular user. You may resume these requests "
+                 "at GMT 00:00:00.")
+
+
+class FakeZoom:
+    """Zoom's Meetings API as ``responses`` callbacks: it keeps meetings, records what it
+    was sent, validates every create/update body with Zoom's schema, and answers with the
+    failures a test queues up (``fail``) before behaving again."""
+
+    def __init__(self, mock: responses.RequestsMock, api: str, token_url: str) -> None:
+        self.meetings: dict[int, dict[str, Any]] = {}
+        self.sent: list[tuple[str, str, dict | None]] = []
+        self.failures: dict[str, list[Any]] = {}
+        self.ids = itertools.count(81_000_000_001)
+        self.create_validator = request_body_validator("meetingCreate")
+        self.update_validator = request_body_validator("meetingUpdate")
+        meeting_url = re.compile(re.escape(api) + r"/meetings/(\d+)$")
+        user_meetings = re.compile(re.escape(api) + r"/users/[^/]+/meetings")
+        mock.add_callback("POST", user_meetings, callback=self._create)
+        mock.add_callback("GET", user_meetings, callback=self._list)
+        mock.add_callback("GET", meeting_url, callback=self._get)
+        mock.add_callback("PATCH", meeting_url, callback=self._patch)
+        mock.add_callback("DELETE", meeting_url, callback=self._delete)
+        mock.add("POST", token_url, json=token_body("access-refreshed", "refresh-rotated"))
+
+    # --- what a test arranges ------------------------------------------------------------
+
+    def fail(self, endpoint: str, *answers: Any) -> None:
+        """Queue answers for ``endpoint`` (create/list/get/update/delete): a (status, body,
+        headers) tuple, an exception to raise, or "commit-then-timeout" (create only)."""
+        self.failures.setdefault(endpoint, []).extend(answers)
+
+    def calls(self, method: str) -> int:
+        return sum(1 for sent_method, _, _ in self.sent if sent_method == method)
+
+    def bodies(self, method: str) -> list[dict]:
+        return [body for sent_method, _, body in self.sent if sent_method == method]
+
+    # --- Zoom ------------------------------------------------------------------------------
+
+    def _failure(self, endpoint: str, request: Any) -> tuple | None:
+        queued = self.failures.get(endpoint)
+        if not queued:
+            return None
+        answer = queued.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer == "commit-then-timeout":
+            self._store(json.loads(request.body))
+            raise requests.exceptions.ReadTimeout("read timed out")
+        status, body, headers = answer
+        return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
+
+    def _record(self, request: Any) -> dict | None:
+        body = json.loads(request.body) if request.body else None
+        self.sent.append((request.method, request.url, body))
+        return body
+
+    def _store(self, body: dict) -> dict:
+        meeting_id = next(self.ids)
+        meeting = {**body, "id": meeting_id, "uuid": f"uuid-{meeting_id}==",
+                   "host_id": "zu_HostOne", "status": "waiting",
+                   "join_url": f"https://zoom.us/j/{meeting_id}?pwd=p",
+                   "start_url": f"https://zoom.us/s/{meeting_id}?zak=secret-zak",
+                   "created_at": "2026-01-01T00:00:00Z"}
+        self.meetings[meeting_id] = meeting
+        return meeting
+
+    def _create(self, request: Any) -> tuple:
+        body = self._record(request)
+        self.create_validator.validate(body)
+        failed = self._failure("create", request)
+        if failed:
+            return failed
+        return 201, {"Content-Type": "application/json"}, json.dumps(self._store(body))
+
+    def _list(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("list", request)
+        if failed:
+            return failed
+        items = [{k: m.get(k) for k in ("uuid", "id", "host_id", "topic", "type", "start_time",
+                                         "duration", "timezone", "agenda", "created_at",
+                                         "join_url")} for m in self.meetings.values()]
+        page = {"next_page_token": "", "page_size": 300, "total_records": len(items),
+                "meetings": items}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page)
+
+    def _gone(self, meeting_id: int) -> tuple:
+        body = {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."}
+        return 404, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def _id(self, request: Any) -> int:
+        return int(request.url.rsplit("/", 1)[1])
+
+    def _get(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("get", request)
+        if failed:
+            return failed
+        meeting = self.meetings.get(self._id(request))
+        if meeting is None:
+            return self._gone(self._id(request))
+        return 200, {"Content-Type": "application/json"}, json.dumps(meeting)
+
+    def _patch(self, request: Any) -> tuple:
+        body = self._record(request)
+        self.update_validator.validate(body)
+        failed = self._failure("update", request)
+        if failed:
+            return failed
+        meeting = self.meetings.get(self._id(request))
+        if meeting is None:
+            return self._gone(self._id(request))
+        meeting.update(body)
+        return 204, {}, ""
+
+    def _delete(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("delete", request)
+        if failed:
+            return failed
+        if self.meetings.pop(self._id(request), None) is None:
+            return self._gone(self._id(request))
+        return 204, {}, ""
+
+
+def server_error(status: int = 500) -> tuple:
+    return status, {"code": status, "message": "Internal error"}, {}
+
+
+@pytest.fixture
+def zoom(app):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeZoom(mock, endpoints(app).api_base_url, endpoints(app).token_url)
+
+
+@pytest.fixture
+def acme(app, world, zoom) -> int:
+    """The acme workspace, connected to Zoom with a fresh access token."""
+    with app.app_context():
+        store_connection(world.acme.id)
+    return world.acme.id
+
+
+def _op(app, booking_id: int, index: int = -1) -> Operation:
+    return operations_of(app, booking_id)[index]
+
+
+def _seconds_until(moment, before, after) -> tuple[float, float]:
+    """How far ahead ``moment`` is, seen from both ends of the window the run took."""
+    return (moment - after).total_seconds(), (moment - before).total_seconds()
+
+
+# --- the happy path and Zoom's schema -----------------------------------------------------
+
+def test_create_then_update_send_bodies_zoom_accepts(app, acme, zoom):
+    booking = new_booking(app, acme, host_email="front.desk@lake-clinic.test")
+    assert drain(app) == 1
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and meeting.zoom_meeting_id in zoom.meetings
+    reschedule(app, booking, duration_minutes=45)
+    assert drain(app) == 1
+    [created] = zoom.bodies("POST")
+    [changed] = zoom.bodies("PATCH")
+    for body, validator in ((created, zoom.create_validator),
+                            (changed, zoom.update_validator)):
+        assert list(validator.iter_errors(body)) == []
+        assert body["schedule_for"] == "front.desk@lake-clinic.test"
+        assert body["agenda"].startswith("[lakesis:booking:")
+        assert body["settings"]["auto_recording"] == "none"
+    assert changed["duration"] == 45
+    assert zoom.meetings[meeting.zoom_meeting_id]["duration"] == 45
+
+
+# --- retries and backoff ------------------------------------------------------------------
+
+def test_a_5xx_is_retried_with_jittered_backoff_then_succeeds(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", server_error(503))
+    before = utcnow()
+    assert drain(app) == 1  # one attempt; the retry is not due yet
+    after = utcnow()
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("queued", 1)
+    low, high = _seconds_until(op.next_attempt_at, before, after)
+    assert high >= 1.0 and low <= 2.0  # BASE_DELAY * 2**0 * uniform(0.5, 1)
+    assert meeting_of(app, booking).last_error.startswith("Attempt 1 failed: Internal error")
+    make_due(app)
+    assert drain(app) == 1
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and meeting.last_error is None
+    assert len(zoom.meetings) == 1
+    assert zoom.calls("GET") >= 1  # the second attempt looked for the marker first
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped():
+    for attempts in (1, 2, 3, 6):
+        delays = [meeting_sync.backoff(attempts) for _ in range(200)]
+        full = meeting_sync.BASE_DELAY * 2 ** (attempts - 1)
+        assert all(full / 2 <= d <= full for d in delays)
+        assert len(set(delays)) > 100  # jitter: no two workers retry in lockstep
+    assert meeting_sync.backoff(40) <= meeting_sync.MAX_DELAY
+
+
+def test_a_read_timeout_after_the_create_reached_zoom_does_not_duplicate(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", "commit-then-timeout")
+    drain(app)
+    assert _op(app, booking).state == "queued" and len(zoom.meetings) == 1
+    make_due(app)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled"
+    assert list(zoom.meetings) == [meeting.zoom_meeting_id]
+    assert zoom.calls("POST") == 1
+    assert _op(app, booking).outcome.startswith("found Zoom meeting")
+
+
+def test_a_429_with_retry_after_is_honoured(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", (429, {"code": 429, "message": "You have reached the maximum "
+                                "per-second rate limit for this API. Try again later."},
+                         {"Retry-After": "37", "X-RateLimit-Type": "QPS"}))
+    before = utcnow()
+    drain(app)
+    after = utcnow()
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("queued", 1)
+    low, high = _seconds_until(op.next_attempt_at, before, after)
+    assert low <= 37 <= high + 0.001
+
+
+def test_a_429_without_retry_after_backs_off(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", (429, {"code": 429, "message": "Too many requests"}, {}))
+    before = utcnow()
+    drain(app)
+    after = utcnow()
+    op = _op(app, booking)
+    assert op.state == "queued"
+    low, high = _seconds_until(op.next_attempt_at, before, after)
+    assert high >= 1.0 and low <= 2.0
+
+
+@pytest.mark.parametrize("headers", [
+    {"X-RateLimit-Type": "Daily-limit", "Retry-After": "{midnight}"},
+    {},  # seen in practice: no headers at all, only the message says so
+], ids=["retry-after-iso", "message-only"])
+def test_the_daily_cap_parks_the_workspace_until_midnight_utc(app, world, acme, zoom, headers):
+    with app.app_context():
+        store_connection(world.globex.id, zoom_user_id="zu_Other", zoom_account_id="acct_Other")
+    first, second = new_booking(app, acme, "a"), new_booking(app, acme, "b")
+    scheduled = new_booking(app, acme, "c")
+    other_workspace = new_booking(app, world.globex.id, "g")
+    midnight = next_utc_midnight(utcnow())
+    with app.app_context():  # c already has its meeting; its reschedule is an update
+        db.session.execute(update(Meeting).where(Meeting.booking_id == scheduled)
+                           .values(zoom_meeting_id=81_999, status="scheduled"))
+        db.session.execute(update(Operation).where(Operation.booking_id == scheduled)
+                           .values(state="succeeded"))
+        db.session.commit()
+    zoom.meetings[81_999] = {"id": 81_999, "status": "waiting"}
+    reschedule(app, scheduled, duration_minutes=40)
+    cancelled = new_booking(app, acme, "d")
+    with app.app_context():  # a cancel waiting behind a running create is not a create/update
+        db.session.execute(update(Operation).where(Operation.booking_id == cancelled)
+                           .values(state="running", lease_until=utcnow() + timedelta(hours=1)))
+        db.session.commit()
+    cancel(app, cancelled)
+    zoom.fail("create", (429, {"code": 429, "message": DAILY_MESSAGE},
+                         {k: v.format(midnight=midnight.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                          for k, v in headers.items()}))
+
+    assert run_once(app)
+    op = _op(app, first)
+    assert (op.state, op.attempts, op.next_attempt_at) == ("queued", 0, midnight)
+    for booking in (second, scheduled):
+        assert _op(app, booking).next_attempt_at == midnight
+    for booking in (first, second, scheduled):
+        note = meeting_of(app, booking).note
+        assert note == (f"Zoom's daily limit of meeting changes was reached; resumes at "
+                        f"{midnight:%Y-%m-%d %H:%M} UTC.")
+    assert _op(app, cancelled).next_attempt_at < midnight
+    # Nothing more of acme is sent today; globex (another Zoom user) goes on.
+    posts = zoom.calls("POST")
+    assert drain(app) == 1
+    assert meeting_of(app, other_workspace).status == "scheduled"
+    assert zoom.calls("POST") == posts + 1 and zoom.calls("PATCH") == 0
+    # At midnight the work resumes by itself.
+    make_due(app)
+    drain(app)
+    for booking in (first, second, scheduled):
+        assert meeting_of(app, booking).status == "scheduled"
+        assert meeting_of(app, booking).note is None
+
+
+def test_after_max_attempts_the_operation_is_dead_and_retry_brings_it_back(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", *[server_error()] * meeting_sync.MAX_ATTEMPTS)
+    zoom.fail("list", *[server_error()] * meeting_sync.MAX_ATTEMPTS)
+    for _ in range(meeting_sync.MAX_ATTEMPTS):
+        assert drain(app) == 1
+        make_due(app)
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("dead", meeting_sync.MAX_ATTEMPTS)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "failed"
+    assert meeting.last_error.startswith(f"Gave up after {meeting_sync.MAX_ATTEMPTS} attempts: ")
+    assert drain(app) == 0  # dead stays dead until someone retries
+
+    zoom.failures.clear()
+    assert retry(app, booking).kind == "create"
+    assert meeting_of(app, booking).status == "pending"
+    assert drain(app) == 1
+    assert meeting_of(app, booking).status == "scheduled"
+    assert len(zoom.meetings) == 1
+
+
+def test_retrying_a_dead_create_finds_the_meeting_an_earlier_attempt_made(app, acme, zoom):
+    booking = new_booking(app, acme)
+    # Attempt 1 reaches Zoom but its answer is lost; every later look-up fails.
+    zoom.fail("create", "commit-then-timeout")
+    zoom.fail("list", *[server_error()] * (meeting_sync.MAX_ATTEMPTS - 1))
+    for _ in range(meeting_sync.MAX_ATTEMPTS):
+        drain(app)
+        make_due(app)
+    assert _op(app, booking).state == "dead"
+    retry(app, booking)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled"
+    assert list(zoom.meetings) == [meeting.zoom_meeting_id]
+    assert zoom.calls("POST") == 1
+
+
+def test_a_found_meeting_gets_the_values_of_a_reschedule_made_meanwhile(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", "commit-then-timeout")
+    drain(app)
+    reschedule(app, booking, duration_minutes=75)  # collapses into the queued create
+    assert len(operations_of(app, booking)) == 1
+    make_due(app)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert list(zoom.meetings) == [meeting.zoom_meeting_id]
+    assert zoom.meetings[meeting.zoom_meeting_id]["duration"] == 75
+    assert meeting.synced_duration == 75
+
+
+# --- Zoom's answers about the meeting itself ----------------------------------------------
+
+def _scheduled(app, acme, zoom) -> int:
+    booking = new_booking(app, acme)
+    drain(app)
+    assert meeting_of(app, booking).status == "scheduled"
+    return booking
+
+
+def test_an_update_of_a_meeting_deleted_in_zoom_recreates_it(app, acme, zoom):
+    booking = _scheduled(app, acme, zoom)
+    old = meeting_of(app, booking).zoom_meeting_id
+    del zoom.meetings[old]  # someone deleted it in Zoom
+    reschedule(app, booking, duration_minutes=50)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and meeting.zoom_meeting_id != old
+    assert meeting.recreated_count == 1
+    assert meeting.note == (f"The Zoom meeting {old} was gone (deleted in Zoom); Lakesis "
+                            f"created {meeting.zoom_meeting_id} instead.")
+    assert zoom.meetings[meeting.zoom_meeting_id]["duration"] == 50
+
+
+def test_a_recreation_whose_answer_was_lost_is_not_made_twice(app, acme, zoom):
+    booking = _scheduled(app, acme, zoom)
+    del zoom.meetings[meeting_of(app, booking).zoom_meeting_id]
+    reschedule(app, booking, duration_minutes=50)
+    zoom.fail("create", "commit-then-timeout")
+    drain(app)
+    make_due(app)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and meeting.recreated_count == 1
+    assert list(zoom.meetings) == [meeting.zoom_meeting_id]
+
+
+def test_an_update_keeps_a_meeting_that_is_running_in_zoom_started(app, acme, zoom):
+    booking = _scheduled(app, acme, zoom)
+    zoom.meetings[meeting_of(app, booking).zoom_meeting_id]["status"] = "started"
+    reschedule(app, booking, duration_minutes=60)
+    drain(app)
+    assert meeting_of(app, booking).status == "started"
+
+
+def test_a_cancel_of_a_meeting_already_gone_is_done(app, acme, zoom):
+    booking = _scheduled(app, acme, zoom)
+    zoom.meetings.clear()
+    cancel(app, booking)
+    drain(app)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "cancelled" and meeting.join_url is None
+    assert _op(app, booking).outcome == "the Zoom meeting was already gone"
+
+
+def test_a_cancel_of_a_meeting_in_progress_fails_with_a_clear_message(app, acme, zoom):
+    booking = _scheduled(app, acme, zoom)
+    meeting_id = meeting_of(app, booking).zoom_meeting_id
+    zoom.fail("delete", (400, {"code": 3002, "message": f"Meeting {meeting_id} is in progress"},
+                         {}))
+    cancel(app, booking)
+    drain(app)
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("failed", 1)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "failed"
+    assert meeting.last_error.startswith("Zoom refused: the meeting is in progress in Zoom, so "
+                                         "it cannot be deleted now; Retry once it has ended")
+    retry(app, booking)  # after it ended
+    drain(app)
+    assert meeting_of(app, booking).status == "cancelled" and zoom.meetings == {}
+
+
+def test_a_cancel_supersedes_a_create_still_queued_without_calling_zoom(app, acme, zoom):
+    booking = new_booking(app, acme)
+    cancel(app, booking)
+    assert drain(app) == 1
+    create, cancel_op = operations_of(app, booking)
+    assert (create.state, create.outcome, create.attempts) == (
+        "succeeded", "superseded by cancel", 0)
+    assert cancel_op.outcome == "no Zoom meeting to delete"
+    assert meeting_of(app, booking).status == "cancelled"
+    assert zoom.sent == []
+
+
+def test_a_cancel_after_a_lost_create_answer_deletes_what_the_create_made(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", "commit-then-timeout")
+    drain(app)
+    cancel(app, booking)  # supersedes the queued retry of the create
+    drain(app)
+    assert meeting_of(app, booking).status == "cancelled"
+    assert zoom.meetings == {} and zoom.calls("DELETE") == 1
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+def test_an_access_token_refused_mid_run_is_refreshed_once_and_the_call_retried(app, acme,
+                                                                               zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", (401, {"code": 124, "message": "Access token is expired."}, {}))
+    drain(app)
+    assert meeting_of(app, booking).status == "scheduled"
+    assert zoom.calls("POST") == 2 and len(zoom.meetings) == 1
+    with app.app_context():
+        assert connection_of(acme).status == "connected"
+
+
+def test_a_revoked_grant_parks_the_work_until_zoom_is_connected_again(app, world, zoom):
+    with app.app_context():
+        store_connection(world.acme.id, expires_in=timedelta(minutes=1))  # due for refresh
+    booking = new_booking(app, world.acme.id)
+    with responses.RequestsMock() as dead_grant:
+        dead_grant.add("POST", endpoints(app).token_url, status=400,
+                       json={"reason": "Invalid Token!", "error": "invalid_grant"})
+        drain(app)
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("waiting", 0)
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "waiting_for_connection"
+    with app.app_context():
+        connection = connection_of(world.acme.id)
+        assert connection.status == "needs_reauth"
+        # What a reconnect does: new tokens, and the parked work resumed, in one transaction.
+        connection.status = "connected"
+        store_tokens(connection, TokenSet("access-new", "refresh-new",
+                                          utcnow() + timedelta(hours=1), ()), utcnow())
+        outbox.resume_waiting(world.acme.id)
+        db.session.commit()
+    assert meeting_of(app, booking).status == "pending"
+    drain(app)
+    assert meeting_of(app, booking).status == "scheduled"
+
+
+# --- claims --------------------------------------------------------------------------------
+
+def test_two_operations_of_one_booking_never_run_at_once(app, acme, zoom):
+    first = new_booking(app, acme, "a")
+    with app.app_context():
+        running = outbox.claim("worker-1")
+    assert running == _op(app, first).id
+    reschedule(app, first, duration_minutes=45)  # the create runs: a separate update waits
+    assert [op.kind for op in operations_of(app, first)] == ["create", "update"]
+    other = new_booking(app, acme, "b")
+    with app.app_context():
+        assert outbox.claim("worker-2") == _op(app, other).id
+        assert outbox.claim("worker-3") is None  # only the waiting update is left
+        meeting_sync.execute(running, "worker-1")
+        assert outbox.claim("worker-3") == _op(app, first).id
+
+
+def test_an_expired_lease_is_taken_over_and_the_late_result_discarded(app, acme, zoom):
+    booking = new_booking(app, acme)
+    with app.app_context():
+        op_id = outbox.claim("killed-worker")
+        assert outbox.claim("worker-2") is None  # the lease is live
+        later = utcnow() + outbox.lease() + timedelta(seconds=1)
+        assert outbox.claim("worker-2", now=later) == op_id
+        taken = db.session.get(Operation, op_id)
+        assert (taken.locked_by, taken.attempts) == ("worker-2", 2)
+        meeting_sync.execute(op_id, "killed-worker")  # it was only slow: too late now
+        db.session.expire_all()
+        assert db.session.get(Operation, op_id).state == "running"
+        meeting_sync.execute(op_id, "worker-2")
+    op = _op(app, booking)
+    assert op.state == "succeeded"
+    # The slow worker's create reached Zoom; the takeover (attempt 2) looked first.
+    assert op.outcome.startswith("found Zoom meeting")
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and list(zoom.meetings) == [meeting.zoom_meeting_id]
+
+
+def test_the_lease_length_comes_from_the_settings(tmp_path):
+    from dashboard.config import ConfigError, load_config
+
+    assert load_config({}, tmp_path)["OUTBOX_LEASE_SECONDS"] == 120
+    config = load_config({"LAKESIS_OUTBOX_LEASE_SECONDS": "7"}, tmp_path)
+    assert config["OUTBOX_LEASE_SECONDS"] == 7
+    with pytest.raises(ConfigError, match="LAKESIS_OUTBOX_LEASE_SECONDS"):
+        load_config({"LAKESIS_OUTBOX_LEASE_SECONDS": "nonsense"}, tmp_path)
+
+
+def test_operations_waiting_behind_others_do_not_starve_the_rest(app, acme, zoom):
+    blocked = [new_booking(app, acme, f"blocked-{n}") for n in range(25)]
+    with app.app_context():
+        # Each create failed and waits an hour to retry; an update is queued behind it.
+        db.session.execute(update(Operation).values(next_attempt_at=utcnow()
+                                                    + timedelta(hours=1)))
+        for booking_id in blocked:
+            db.session.add(Operation(workspace_id=acme, booking_id=booking_id, kind="update",
+                                     requested_by="test", next_attempt_at=utcnow()
+                                     - timedelta(minutes=5)))
+        db.session.commit()
+    fresh = new_booking(app, acme, "fresh")
+    with app.app_context():
+        assert outbox.claim("worker") == _op(app, fresh).id
