@@ -152,3 +152,15 @@ def test_one_zoom_user_cannot_serve_two_workspaces(app, client, auth, world, san
     assert connect(client, sandbox, OTHER_HOST).status_code == 200
     assert connection(app, world.globex).zoom_user_id == OTHER_HOST
     assert connection(app, world.acme).status == "connected"
+
+
+def test_revoke_failure_is_recorded_and_the_tokens_are_still_wiped(app, client, auth, world,
+                                                                  sandbox):
+    auth.sign_in_as(world.admin)
+    connect(client, sandbox)
+    sandbox.fault("revoke", "error_500")
+    page = client.post("/settings/integrations/zoom/disconnect", follow_redirects=True)
+    assert b"Zoom did not confirm the revocation" in page.data
+    stored = connection(app, world.acme)
+    assert stored.status == "disconnected" and stored.refresh_token_enc is None
+    assert "Zoom did not confirm the revocation" in stored.last_error
