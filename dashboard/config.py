@@ -65,7 +65,8 @@ SETTINGS: tuple[Setting, ...] = (
             "sandbox mode only: where the sandbox sends its webhooks"),
     Setting("LOG_LEVEL", "INFO", "log level of the app's logger"),
     Setting("LAKESIS_OUTBOX_LEASE_SECONDS", "120", "how long a worker's claim on an operation "
-            "lasts; a killed worker's work is taken over after it"),
+            "lasts; a killed worker's work is taken over after it. Keep it well above an "
+            "operation's longest run (a few Zoom calls of up to 13 s each)"),
     Setting("LAKESIS_EMBEDDED_WORKER", "0", "1: this process also runs the Zoom worker in a "
             "thread (make run sets it; production runs `flask zoom worker` instead)"),
 )

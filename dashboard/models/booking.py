@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -102,6 +103,9 @@ class Meeting(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))  # drift, recreation, parking
     recreated_count: Mapped[int] = mapped_column(default=0)
+    # Set before a create is sent, cleared once its outcome is known: while set, the next
+    # attempt looks for the meeting (by its agenda marker) before creating another.
+    create_unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="meeting")

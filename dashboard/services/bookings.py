@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -203,7 +204,9 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
 def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | None = None,
                   limit: int = 50) -> BookingPage:
     """Sorted by start time, keyset-paginated: a deep page costs what the first one does."""
-    query = select(Booking).join(Booking.meeting).where(Booking.workspace_id == workspace.id)
+    # One join serves both the status filter and loading each booking's meeting.
+    query = (select(Booking).join(Booking.meeting).options(contains_eager(Booking.meeting))
+             .where(Booking.workspace_id == workspace.id))
     if filters.status == BookingState.CANCELLED:
         query = query.where(Booking.state == BookingState.CANCELLED)
     elif filters.status:
@@ -222,8 +225,10 @@ def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | N
     after = _after(cursor)
     if after:
         start, booking_id = after
-        query = query.where(or_(Booking.start_at > start,
-                                and_(Booking.start_at == start, Booking.id > booking_id)))
+        # The leading ">=" lets the (workspace, start_at, id) index seek straight to the page;
+        # the OR alone would scan from the workspace's first booking.
+        query = query.where(Booking.start_at >= start, or_(
+            Booking.start_at > start, and_(Booking.start_at == start, Booking.id > booking_id)))
     rows = list(db.session.scalars(query.order_by(Booking.start_at, Booking.id)
                                    .limit(limit + 1)).unique())
     more = len(rows) > limit

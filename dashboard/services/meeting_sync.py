@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import update
 
 from dashboard import token_cipher
 from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
+    Meeting,
     MeetingStatus,
     Operation,
     OperationKind,
@@ -61,8 +62,9 @@ class Job:
     list_user: str
     booking_start: datetime
     booking_duration: int
-    # An earlier attempt (of this operation or another of the booking) may have created a
-    # meeting whose answer was lost: look for the marker before creating, or when deleting.
+    meeting_id: int = 0
+    # A create was sent and its outcome never learned (timeout, 5xx, a killed worker): look
+    # for the marker before creating, or when deleting.
     maybe_created: bool = False
 
 
@@ -104,16 +106,37 @@ def _adopt(job: Job, found: dict[str, Any]) -> dict[str, Any]:
     return _zoom(job, lambda c, t: c.get_meeting(t, found["id"]))
 
 
+def _mark_unconfirmed(job: Job, unconfirmed: bool) -> None:
+    db.session.execute(update(Meeting).where(Meeting.id == job.meeting_id)
+                       .values(create_unconfirmed=unconfirmed))
+    db.session.commit()
+
+
+def _send_create(job: Job) -> dict[str, Any]:
+    """Create the meeting, noting first that a create is on its way: if the answer is lost
+    (or this worker is killed), the next attempt knows to look before creating again."""
+    _mark_unconfirmed(job, True)
+    try:
+        return _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+    except NotConnected:
+        _mark_unconfirmed(job, False)
+        raise
+    except ZoomError as error:
+        if not (isinstance(error, ZoomUnavailable) and error.maybe_sent):
+            _mark_unconfirmed(job, False)  # refused or never sent: nothing was made
+        raise
+
+
 def _create(job: Job) -> Outcome:
     if job.zoom_meeting_id:
         return _update(job)
-    if job.maybe_created or job.attempts > 1:
+    if job.maybe_created:
         found = _find_marked(job)
         if found:
             data = _adopt(job, found)
             return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
                            MeetingStatus.SCHEDULED, data)
-    data = _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+    data = _send_create(job)
     return Outcome(f"created Zoom meeting {data['id']}", MeetingStatus.SCHEDULED, data)
 
 
@@ -127,9 +150,8 @@ def _update(job: Job) -> Outcome:
     except MeetingNotFound:
         # The gone meeting is not listed; a marked one is this operation's earlier
         # recreation whose answer was lost.
-        found = _find_marked(job) if job.attempts > 1 else None
-        data = _adopt(job, found) if found else _zoom(
-            job, lambda c, t: c.create_meeting(t, job.body))
+        found = _find_marked(job) if job.maybe_created else None
+        data = _adopt(job, found) if found else _send_create(job)
         note = (f"The Zoom meeting {job.zoom_meeting_id} was gone (deleted in Zoom); "
                 f"Lakesis created {data['id']} instead.")
         return Outcome(f"recreated as Zoom meeting {data['id']}", MeetingStatus.SCHEDULED,
@@ -142,7 +164,7 @@ def _update(job: Job) -> Outcome:
 
 def _cancel(job: Job) -> Outcome:
     meeting_id = job.zoom_meeting_id
-    if not meeting_id and (job.maybe_created or job.attempts > 1):
+    if not meeting_id and job.maybe_created:
         # A create whose answer was lost (then superseded by this cancel) may have made it.
         found = _find_marked(job)
         meeting_id = found["id"] if found else None
@@ -203,15 +225,11 @@ def _job(op: Operation) -> Job:
     connection = connection_of(booking.workspace)
     body = meeting_body(booking, defaults_for(booking.workspace_id),
                         connection.zoom_email if connection else None)
-    maybe_created = not meeting.zoom_meeting_id and db.session.scalar(
-        select(Operation.id).where(
-            Operation.booking_id == booking.id, Operation.id != op.id,
-            Operation.kind.in_((OperationKind.CREATE.value, OperationKind.UPDATE.value)),
-            Operation.attempts > 0).limit(1)) is not None
     return Job(op.id, op.kind, op.attempts, booking.workspace_id,
                booking.state == BookingState.ACTIVE, meeting_marker(booking.public_id), body,
                meeting.zoom_meeting_id, body.get("schedule_for") or "me",
-               booking.start_at, booking.duration_minutes, maybe_created)
+               booking.start_at, booking.duration_minutes, meeting.id,
+               meeting.create_unconfirmed)
 
 
 def execute(op_id: int, worker: str) -> None:
@@ -265,6 +283,8 @@ def _succeed(op: Operation, outcome: Outcome) -> None:
     meeting.note = outcome.note
     meeting.last_error = None
     meeting.last_synced_at = now
+    if op.kind != OperationKind.RESYNC:  # create/update/cancel settled what Zoom holds
+        meeting.create_unconfirmed = False
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
 
 
@@ -287,9 +307,17 @@ def _fail(op: Operation, error: BaseException) -> None:
         outbox.park_until(op.workspace_id, resume,
                           (OperationKind.CREATE.value, OperationKind.UPDATE.value), meeting.note)
         return
+    if isinstance(error, RateLimited):
+        # Zoom's per-second limit: a matter of pacing, not a failure, so no attempt is used
+        # up (a burst would otherwise kill work that only had to wait a second).
+        op.attempts -= 1
+        wait = error.retry_after or random.uniform(1.0, 3.0)  # noqa: S311 - jitter
+        outbox.release(op, OperationState.QUEUED, error=message,
+                       next_attempt_at=now + timedelta(seconds=wait))
+        return
     # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
     # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
-    retryable = isinstance(error, ZoomUnavailable | RateLimited | AccessTokenExpired) or (
+    retryable = isinstance(error, ZoomUnavailable | AccessTokenExpired) or (
         not isinstance(error, ZoomError))
     if isinstance(error, MeetingInProgress):
         message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "

@@ -45,7 +45,10 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 BOOKINGS, WORKERS = 500, 4
 RESCHEDULED, CANCELLED = range(0, 50), range(50, 100)
-LEASE_SECONDS = 5  # the killed worker's operation is taken over after this
+# The killed worker's operation is taken over after this. It must outlast the longest Zoom
+# call (10 s read timeout): a shorter lease lets a live but slow worker be overtaken mid-call
+# on a loaded machine, and two workers would then race on one booking.
+LEASE_SECONDS = 15
 DEADLINE_SECONDS = 120
 DATABASE = f"lakesis_workers_test_{os.getpid()}"  # concurrent runs must not share it
 REDIRECT_URI = "http://127.0.0.1:9/settings/integrations/zoom/callback"  # never followed

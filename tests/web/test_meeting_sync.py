@@ -265,21 +265,21 @@ def test_a_429_with_retry_after_is_honoured(app, acme, zoom):
     drain(app)
     after = utcnow()
     op = _op(app, booking)
-    assert (op.state, op.attempts) == ("queued", 1)
+    assert (op.state, op.attempts) == ("queued", 0)  # pacing uses up no attempt
     low, high = _seconds_until(op.next_attempt_at, before, after)
     assert low <= 37 <= high + 0.001
 
 
-def test_a_429_without_retry_after_backs_off(app, acme, zoom):
+def test_a_429_without_retry_after_waits_one_to_three_seconds(app, acme, zoom):
     booking = new_booking(app, acme)
     zoom.fail("create", (429, {"code": 429, "message": "Too many requests"}, {}))
     before = utcnow()
     drain(app)
     after = utcnow()
     op = _op(app, booking)
-    assert op.state == "queued"
+    assert (op.state, op.attempts) == ("queued", 0)
     low, high = _seconds_until(op.next_attempt_at, before, after)
-    assert high >= 1.0 and low <= 2.0
+    assert high >= 1.0 and low <= 3.0
 
 
 @pytest.mark.parametrize("headers", [
@@ -582,3 +582,16 @@ def test_operations_waiting_behind_others_do_not_starve_the_rest(app, acme, zoom
     fresh = new_booking(app, acme, "fresh")
     with app.app_context():
         assert outbox.claim("worker") == _op(app, fresh).id
+
+
+def test_a_create_refused_with_429_is_not_looked_up_before_the_retry(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", (429, {"code": 429, "message": "Too many requests"},
+                         {"Retry-After": "1"}))
+    drain(app)
+    make_due(app)
+    drain(app)
+    assert meeting_of(app, booking).status == "scheduled"
+    # Zoom said no before doing anything, so no list call is spent looking for the meeting.
+    assert zoom.calls("GET") == 0
+    assert zoom.calls("POST") == 2

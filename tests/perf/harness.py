@@ -1,0 +1,419 @@
+"""Shared plumbing of the benchmarks: processes, ports, databases, a small load loop, tables.
+
+Every process a benchmark starts is a ``Service``: its own session (process group), its
+output in a log file, a readiness check that polls its port with a deadline, and a stop
+that always runs (``running()`` is a context manager) -- SIGTERM to the group it made,
+then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from tests.databases import in_ci, postgres_url
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FLASK = str(BIN / "flask")
+GUNICORN = str(BIN / "gunicorn")
+HOST = "127.0.0.1"
+
+
+# --- ports and processes ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How busy all CPUs were between two ``cpu_jiffies()`` readings (100 = every core)."""
+    total = after[1] - before[1]
+    return 100.0 * (after[0] - before[0]) / total if total else 0.0
+
+
+class Service:
+    """A subprocess of the benchmark, logged to ``log_dir/<name>.log``."""
+
+    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], log_dir: Path,
+                 port: int | None = None) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = dict(env)
+        self.port = port
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_rss_kb: dict[int, int] = {}  # pid -> VmHWM, read just before stopping
+        self.cpu_s: dict[int, float] = {}  # pid -> user+system CPU seconds so far
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> Service:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own venv's executables
+                self.argv, env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def _died(self, what: str) -> AssertionError:
+        return AssertionError(f"{self.name} exited with {self.proc.returncode} {what}; "
+                              f"log {self.log_path}:\n{self.log_tail()}")
+
+    def wait_for_port(self, deadline_s: float = 30.0) -> None:
+        """Poll the port until it accepts a connection, the process dies, or time is up."""
+        assert self.port is not None
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if not self.alive():
+                raise self._died("before listening")
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex((HOST, self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not listen on {HOST}:{self.port} within "
+                             f"{deadline_s:.0f} s; log:\n{self.log_tail()}")
+
+    def wait_for_http(self, path: str, deadline_s: float = 30.0) -> requests.Response:
+        """After the port: poll ``path`` until it answers below 500 (the app is imported)."""
+        self.wait_for_port(deadline_s)
+        end = time.monotonic() + deadline_s
+        last: str = ""
+        while time.monotonic() < end:
+            if not self.alive():
+                raise self._died("while starting")
+            try:
+                answer = requests.get(f"http://{HOST}:{self.port}{path}", timeout=5,
+                                      allow_redirects=False)
+                if answer.status_code < 500:
+                    return answer
+                last = f"HTTP {answer.status_code}"
+            except requests.RequestException as error:
+                last = type(error).__name__
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name}: {path} not ready within {deadline_s:.0f} s "
+                             f"({last}); log:\n{self.log_tail()}")
+
+    def process_tree(self) -> list[int]:
+        """This process and its descendants (gunicorn's workers), from /proc."""
+        if not self.alive():
+            return []
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    stat = (entry / "stat").read_text()
+                    parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        tree, frontier = [self.pid], [self.pid]
+        while frontier:
+            children = [pid for pid, ppid in parents.items() if ppid in frontier]
+            tree.extend(children)
+            frontier = children
+        return tree
+
+    def sample_memory(self) -> None:
+        """Remember each process's peak RSS (VmHWM) and CPU time so far; call before
+        stopping (``stop`` does it too)."""
+        for pid in self.process_tree():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_rss_kb[pid] = max(self.peak_rss_kb.get(pid, 0),
+                                                    int(line.split()[1]))
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self.cpu_s[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM to the process group this Service started, SIGKILL after ``grace_s``."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.sample_memory()
+        tree = self.process_tree()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        # Children left behind (the leader went first): end those of this group only.
+        for pid in tree[1:]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if os.getpgid(pid) == self.proc.pid:
+                    os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def running(*services: Service) -> Iterator[tuple[Service, ...]]:
+    """Start the services; stop every one of them on the way out, whatever happens."""
+    started: list[Service] = []
+    try:
+        for service in services:
+            started.append(service.start())
+        yield services
+    finally:
+        for service in reversed(started):
+            service.stop()
+
+
+# --- environments ----------------------------------------------------------------------
+
+# What the parent's environment must not leak into a benchmark's processes.
+_DROP_PREFIXES = ("LAKESIS_", "ZOOM_", "FLASK_", "DATABASE_URL", "TEST_DATABASE_URL",
+                  "SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "APP_BASE_URL", "PORT", "GUNICORN_")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """One run's secrets, shared by the harness and every process it starts."""
+
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    token_key: str = field(default_factory=lambda: Fernet.generate_key().decode())
+
+
+def app_env(*, database_url: str, instance: Path, keys: Keys, app_base_url: str,
+            sandbox_url: str, webhook_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a dashboard process (worker, gunicorn, sandbox) for a benchmark."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROP_PREFIXES)}
+    instance.mkdir(parents=True, exist_ok=True)
+    env.update({
+        "FLASK_APP": "wsgi",
+        "PYTHONUNBUFFERED": "1",
+        "LAKESIS_ENV": "development",
+        "LAKESIS_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": keys.secret_key,
+        "TOKEN_ENCRYPTION_KEYS": keys.token_key,
+        "DATABASE_URL": database_url,
+        "APP_BASE_URL": app_base_url,
+        "ZOOM_MODE": "sandbox",
+        "ZOOM_SANDBOX_URL": sandbox_url,
+        "ZOOM_REDIRECT_URI": f"{app_base_url}/settings/integrations/zoom/callback",
+        "ZOOM_SANDBOX_WEBHOOK_URL": webhook_url,
+        "LOG_LEVEL": "WARNING",
+    })
+    env.update(extra)
+    return env
+
+
+def harness_overrides(database_url: str, keys: Keys, tmp: Path, **extra: object) -> dict:
+    """``create_app`` overrides for the harness's own in-process app on the same database."""
+    from dashboard.config import normalize_database_url
+
+    return {
+        "LAKESIS_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url, tmp),
+        "SECRET_KEY": keys.secret_key,
+        "TOKEN_ENCRYPTION_KEYS": (keys.token_key,),
+        # The harness never serves the sandbox; keep its (mounted) storage out of instance/.
+        "ZOOM_SANDBOX_DATABASE_URL": f"sqlite:///{tmp / 'harness-sandbox.db'}",
+        **extra,
+    }
+
+
+# --- PostgreSQL ------------------------------------------------------------------------
+
+
+def postgres_database_url(name: str) -> str:
+    """A URL for database ``name`` on the suite's PostgreSQL server, created if missing.
+
+    Skips (fails under CI=true) when the server is not reachable.
+    """
+    base = make_url(postgres_url())
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                     {"n": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        reason = (f"PostgreSQL is not reachable at {base.host}:{base.port} "
+                  f"({error.orig.__class__.__name__}); the PostgreSQL benchmark is skipped")
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def recreate_postgres_database(name: str) -> str:
+    """Drop (if there) and create database ``name``: only for the benchmarks' own databases."""
+    assert name.startswith("lakesis_bench"), name  # never a shared test database
+    url = postgres_database_url("postgres")  # skips when unreachable
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+# --- load loop -------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    name: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: Counter
+    bytes_per_response: float
+    errors: list[str]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and set(self.statuses) == {200}
+
+
+def load(name: str, url: str, make_session: Callable[[], requests.Session], *,
+         clients: int = 8, total: int = 400, max_seconds: float = 15.0,
+         warmup_per_client: int = 2) -> LoadResult:
+    """``clients`` threads GET ``url`` until ``total`` requests are done or time is up.
+
+    Each thread has its own session (cookies copied from the signed-in one); latency is
+    measured around each request, from send to the last byte read.
+    """
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    sizes: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    budget = [total]
+    barrier = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def take() -> bool:
+        with lock:
+            if budget[0] <= 0 or time.monotonic() > stop_at[0]:
+                return False
+            budget[0] -= 1
+            return True
+
+    def client() -> None:
+        session = make_session()
+        try:
+            for _ in range(warmup_per_client):
+                with contextlib.suppress(requests.RequestException):
+                    session.get(url, timeout=30)
+        finally:
+            barrier.wait()
+        while take():
+            began = time.perf_counter()
+            try:
+                answer = session.get(url, timeout=60, allow_redirects=False)
+                size = len(answer.content)
+                elapsed = (time.perf_counter() - began) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[answer.status_code] += 1
+                    sizes.append(size)
+            except requests.RequestException as error:
+                with lock:
+                    errors.append(type(error).__name__)
+        session.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.monotonic() + 3600  # not before everyone has warmed up
+    barrier.wait()
+    began = time.monotonic()
+    stop_at[0] = began + max_seconds
+    for thread in threads:
+        thread.join(max_seconds + 60)
+    seconds = time.monotonic() - began
+    return LoadResult(name, len(latencies), seconds, latencies, statuses,
+                      statistics.fmean(sizes) if sizes else 0.0, errors)
+
+
+# --- printing --------------------------------------------------------------------------
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> str:
+    """A plain fixed-width table, for the benchmark's printed report."""
+    cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.rjust(w) if i else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+              for row in cells[1:]]
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def machine_load() -> str:
+    """The load average, printed with each result: other work on the machine (another
+    test run, say) shows up in every figure measured here."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def report(text_block: str) -> None:
+    """Print a block of the report, set apart from pytest's own dots."""
+    print("\n" + text_block, flush=True)
