@@ -312,8 +312,11 @@ def _fail(op: Operation, error: BaseException) -> None:
         # up (a burst would otherwise kill work that only had to wait a second).
         op.attempts -= 1
         wait = error.retry_after or random.uniform(1.0, 3.0)  # noqa: S311 - jitter
-        outbox.release(op, OperationState.QUEUED, error=message,
-                       next_attempt_at=now + timedelta(seconds=wait))
+        resume = now + timedelta(seconds=wait)
+        outbox.release(op, OperationState.QUEUED, error=message, next_attempt_at=resume)
+        # The limit is the account's: the workspace's other queued work would only be
+        # refused too, so every worker holds it back for the same moment.
+        outbox.park_until(op.workspace_id, resume, tuple(OperationKind))
         return
     # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
     # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.

@@ -141,7 +141,7 @@ def resume_waiting(workspace_id: int) -> int:
 
 def park_until(workspace_id: int, until: datetime, kinds: tuple[str, ...],
                note: str | None = None) -> int:
-    """Hold back queued work of these kinds (the daily cap) instead of hammering Zoom;
+    """Hold back queued work of these kinds (a rate limit) instead of hammering Zoom;
     ``note`` tells each held-back booking's meeting why it waits."""
     parked = (Operation.workspace_id == workspace_id, Operation.state == OperationState.QUEUED,
               Operation.kind.in_(kinds), Operation.next_attempt_at < until)

@@ -595,3 +595,15 @@ def test_a_create_refused_with_429_is_not_looked_up_before_the_retry(app, acme, 
     # Zoom said no before doing anything, so no list call is spent looking for the meeting.
     assert zoom.calls("GET") == 0
     assert zoom.calls("POST") == 2
+
+
+def test_a_per_second_429_holds_back_the_workspaces_other_queued_work(app, acme, zoom):
+    first, second = new_booking(app, acme, "first"), new_booking(app, acme, "second")
+    zoom.fail("create", (429, {"code": 429, "message": "Too many requests"},
+                         {"Retry-After": "5"}))
+    assert run_once(app)
+    # The second booking is not sent into the same limit a moment later.
+    assert not run_once(app)
+    assert zoom.calls("POST") == 1
+    held = {_op(app, booking).next_attempt_at for booking in (first, second)}
+    assert len(held) == 1 and min(held) > utcnow()
