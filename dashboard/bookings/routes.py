@@ -11,6 +11,7 @@ from dashboard.bookings.forms import BookingFilterForm, RescheduleForm
 from dashboard.bookings.live import in_flight_ids
 from dashboard.htmx import is_htmx, partial
 from dashboard.models import Booking, Permission
+from dashboard.orm import utcnow
 from dashboard.services import NotFound, ServiceError, bookings
 from dashboard.services.booking_input import local_time
 
@@ -43,7 +44,12 @@ def reschedule_form(booking: Booking) -> RescheduleForm:
 @requires(Permission.VIEW)
 def index() -> Response:
     workspace = current_workspace()
-    form = BookingFilterForm(request.args)
+    query = request.args.copy()
+    if "since" not in query:
+        # What is coming is what operators work on, and it keeps the status filter on the
+        # near end of the start-time index; clearing From shows every date.
+        query["since"] = local_time(utcnow(), workspace.timezone).date().isoformat()
+    form = BookingFilterForm(query)
     valid = form.validate()
     if valid:
         since, until = form.window(workspace.timezone)
@@ -58,7 +64,7 @@ def index() -> Response:
             page = bookings.list_bookings(workspace, filters, None, PAGE_SIZE)
     else:  # listing everything under a filter that was not understood would mislead
         page = bookings.BookingPage([], None)
-    args = {k: v for k, v in request.args.items() if k in form._fields and v}
+    args = {k: v for k, v in query.items() if k in form._fields and (v or k == "since")}
     context = {"form": form, "page": page, "filter_args": args, "zone": workspace.timezone,
                "valid": valid, "paged": bool(request.args.get("cursor")),
                "live_ids": in_flight_ids(page.bookings),

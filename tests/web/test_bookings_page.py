@@ -174,8 +174,23 @@ def test_pages_follow_each_other_in_start_order_and_keep_the_filters(app, client
         url = found.group(1).replace("&amp;", "&") if found else None
         if url:
             assert "q=session" in url
-    assert 'href="/bookings?q=session" role="button"' in page  # "First page"
+    today = utcnow().date().isoformat()  # the workspace is on UTC; From defaults to today
+    assert f'href="/bookings?q=session&amp;since={today}" role="button"' in page  # First page
     assert seen == [f"Session {i:02d}" for i in range(60)]
+
+
+def test_the_table_starts_today_unless_from_is_cleared(app, client, auth, world):
+    with app.app_context():
+        add_booking(world.acme.id, "past-1", title="Session last month",
+                    start=(utcnow() - timedelta(days=30)).replace(microsecond=0))
+        add_booking(world.acme.id, "next-1", title="Session next week",
+                    start=(utcnow() + timedelta(days=7)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    first_visit = client.get("/bookings").data.decode()
+    assert "Session next week" in first_visit and "Session last month" not in first_visit
+    assert f'value="{utcnow().date().isoformat()}"' in first_visit  # shown in From, not hidden
+    every_date = client.get("/bookings?since=").data.decode()
+    assert "Session last month" in every_date and "Session next week" in every_date
 
 
 def test_operator_retries_a_failed_booking_over_htmx(app, client, auth, world, booked):
