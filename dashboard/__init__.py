@@ -90,12 +90,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_globals(app: Flask) -> None:
-    from dashboard.access import current_membership, memberships_of
+    from dashboard.access import current_membership, my_memberships
     from dashboard.models import Permission
     from dashboard.services.connections import connection_of
 
     app.jinja_env.globals.update(
-        current_membership=current_membership, memberships_of=memberships_of,
+        current_membership=current_membership, my_memberships=my_memberships,
         Permission=Permission, zoom_connection_of=connection_of)
 
 

@@ -32,6 +32,14 @@ def membership_in(user: User, workspace_id: int) -> Membership | None:
         Membership.user_id == user.id, Membership.workspace_id == workspace_id))
 
 
+def my_memberships() -> list[Membership]:
+    """The signed-in user's memberships, read once per request (the nav and the role check
+    both need them)."""
+    if "memberships" not in g:
+        g.memberships = memberships_of(current_user) if current_user.is_authenticated else []
+    return g.memberships
+
+
 def current_membership() -> Membership | None:
     """The signed-in user's membership of the workspace they are working in (cached per request).
 
@@ -43,7 +51,7 @@ def current_membership() -> Membership | None:
     membership = None
     if current_user.is_authenticated:
         wanted = session.get(SESSION_WORKSPACE)
-        memberships = memberships_of(current_user)
+        memberships = my_memberships()
         membership = next((m for m in memberships if m.workspace_id == wanted), None)
         if membership is None and memberships:
             membership = memberships[0]

@@ -115,6 +115,14 @@ class Meeting(db.Model):
         return self.status in IN_FLIGHT
 
 
+# Lakesis' meeting settings until a workspace saves its own (column defaults and
+# ``MeetingDefaults.lakesis`` both read them).
+LAKESIS_MEETING_DEFAULTS = {
+    "waiting_room": True, "join_before_host": False, "mute_upon_entry": True,
+    "host_video": True, "participant_video": False, "default_duration_minutes": 30,
+}
+
+
 class MeetingDefaults(db.Model):
     """A workspace's settings for new and rescheduled meetings. Nothing here records."""
 
@@ -122,10 +130,20 @@ class MeetingDefaults(db.Model):
 
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
-    waiting_room: Mapped[bool] = mapped_column(default=True)
-    join_before_host: Mapped[bool] = mapped_column(default=False)
-    mute_upon_entry: Mapped[bool] = mapped_column(default=True)
-    host_video: Mapped[bool] = mapped_column(default=True)
-    participant_video: Mapped[bool] = mapped_column(default=False)
-    default_duration_minutes: Mapped[int] = mapped_column(default=30)
+    waiting_room: Mapped[bool] = mapped_column(
+        default=LAKESIS_MEETING_DEFAULTS["waiting_room"])
+    join_before_host: Mapped[bool] = mapped_column(
+        default=LAKESIS_MEETING_DEFAULTS["join_before_host"])
+    mute_upon_entry: Mapped[bool] = mapped_column(
+        default=LAKESIS_MEETING_DEFAULTS["mute_upon_entry"])
+    host_video: Mapped[bool] = mapped_column(default=LAKESIS_MEETING_DEFAULTS["host_video"])
+    participant_video: Mapped[bool] = mapped_column(
+        default=LAKESIS_MEETING_DEFAULTS["participant_video"])
+    default_duration_minutes: Mapped[int] = mapped_column(
+        default=LAKESIS_MEETING_DEFAULTS["default_duration_minutes"])
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def lakesis(cls, workspace_id: int) -> MeetingDefaults:
+        """A new (unsaved) row holding Lakesis' own defaults."""
+        return cls(workspace_id=workspace_id, **LAKESIS_MEETING_DEFAULTS)

@@ -21,10 +21,14 @@ _LIST_TYPES = ("scheduled", "live", "upcoming")
 _MAX_PAGE_SIZE = 300
 
 
-def _json_body() -> tuple[dict[str, Any] | None, Response | None]:
+def _meeting_body() -> tuple[dict[str, Any] | None, Response | None]:
+    """The request's meeting fields, or Zoom's 300 refusal (not an object, or invalid)."""
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         return None, responses.api_error(300, "Request Body should be a valid JSON object.", 400)
+    errors = validate_meeting(body)
+    if errors:
+        return None, _validation_failed(errors)
     return body, None
 
 
@@ -72,12 +76,9 @@ def _validation_failed(errors: list[dict[str, str]]) -> Response:
 @zoom_api("meetings_create")
 def create_meeting(caller: Caller, user_ref: str) -> Response:
     """Create a meeting for a user (``me``, id or email), optionally ``schedule_for``."""
-    body, refusal = _json_body()
+    body, refusal = _meeting_body()
     if refusal:
         return refusal
-    errors = validate_meeting(body)
-    if errors:
-        return _validation_failed(errors)
     with transaction() as conn:
         host = _account_user(conn, caller, user_ref)
         if host is None:
@@ -111,12 +112,9 @@ def get_meeting(caller: Caller, meeting_ref: str) -> Response:
 @zoom_api("meetings_update")
 def update_meeting(caller: Caller, meeting_ref: str) -> Response:
     """Change some fields of a meeting: 204 with no body."""
-    body, refusal = _json_body()
+    body, refusal = _meeting_body()
     if refusal:
         return refusal
-    errors = validate_meeting(body)
-    if errors:
-        return _validation_failed(errors)
     with transaction() as conn:
         row = _visible_meeting(conn, caller, meeting_ref)
         if row is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.extensions import db
 from dashboard.models import Booking, MeetingDefaults
 from dashboard.zoom.client import meeting_marker
 
@@ -11,12 +12,9 @@ ZOOM_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def defaults_for(workspace_id: int) -> MeetingDefaults:
-    from dashboard.extensions import db
-
-    return db.session.get(MeetingDefaults, workspace_id) or MeetingDefaults(
-        workspace_id=workspace_id, waiting_room=True, join_before_host=False,
-        mute_upon_entry=True, host_video=True, participant_video=False,
-        default_duration_minutes=30)
+    """The workspace's saved meeting settings, or Lakesis' own (unsaved) until it has some."""
+    return db.session.get(MeetingDefaults, workspace_id) or MeetingDefaults.lakesis(
+        workspace_id)
 
 
 def meeting_body(booking: Booking, defaults: MeetingDefaults,

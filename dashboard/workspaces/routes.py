@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import (
     SESSION_WORKSPACE,
     current_membership,
-    memberships_of,
+    my_memberships,
     requires,
     signed_in,
 )
@@ -26,7 +25,7 @@ def overview() -> str:
 def switch() -> Response:
     wanted = request.form.get("workspace_id", type=int)
     membership = next(
-        (m for m in memberships_of(current_user) if m.workspace_id == wanted), None)
+        (m for m in my_memberships() if m.workspace_id == wanted), None)
     if membership is None:
         abort(404)
     session[SESSION_WORKSPACE] = membership.workspace_id

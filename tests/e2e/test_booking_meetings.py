@@ -18,13 +18,6 @@ from tests.sandbox_control import connect
 pytestmark = pytest.mark.usefixtures("sandbox")
 
 
-@pytest.fixture
-def connected(client, auth, world, sandbox):
-    auth.sign_in_as(world.admin)
-    assert b"Zoom connected" in connect(client, sandbox).data
-    return world
-
-
 def test_booking_gets_a_scheduled_meeting(app, connected, sandbox):
     booking_id = new_booking(app, connected.acme.id)
     assert meeting_of(app, booking_id).status == "pending"

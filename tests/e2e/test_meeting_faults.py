@@ -30,13 +30,6 @@ pytestmark = pytest.mark.usefixtures("sandbox")
 FRONT_DESK_EMAIL = "front.desk@clinic.zoom.test"
 
 
-@pytest.fixture
-def connected(client, auth, world, sandbox):
-    auth.sign_in_as(world.admin)
-    assert b"Zoom connected" in connect(client, sandbox).data
-    return world
-
-
 def _op(app, booking_id: int) -> Operation:
     return operations_of(app, booking_id)[-1]
 
