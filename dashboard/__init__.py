@@ -12,13 +12,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import load_config
-from dashboard.extensions import csrf, db, login_manager, migrate
+from dashboard.extensions import csrf, db, login_manager, migrate, zoom
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: config -> extensions -> blueprints -> errors -> CLI."""
+    """Build the app, one step a line; each step does what its name says."""
     instance_path = Path(os.environ.get("LAKESIS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
     app = Flask(
         __name__,
@@ -28,8 +28,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(os.environ, instance_path, overrides))
     configure_logging(app)
+    apply_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
+    mount_zoom_sandbox(app)
+    register_security_headers(app)
+    register_template_filters(app)
     register_template_globals(app)
     register_error_handlers(app)
     register_commands(app)
@@ -39,6 +43,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def configure_logging(app: Flask) -> None:
     logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, believe their X-Forwarded-* headers."""
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -54,15 +62,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
-    from dashboard.zoom.tokens import TokenProvider
-    from dashboard.zoom.wiring import client_from_config
+    zoom.init_app(app)
 
-    app.extensions["zoom_client"] = client_from_config(app.config)
-    app.extensions["zoom_tokens"] = TokenProvider(app.extensions["zoom_client"])
+    from dashboard.services.accounts import user_by_id
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    login_manager.user_loader(user_by_id)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -74,35 +78,58 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.health import bp as health_bp
     from dashboard.integrations import bp as integrations_bp
     from dashboard.members import bp as members_bp
-    from dashboard.security_headers import register_security_headers
     from dashboard.webhooks import bp as webhooks_bp
     from dashboard.workspaces import bp as workspaces_bp
-    from dashboard.zoom.wiring import endpoints_from_config
 
     for blueprint in (auth_bp, workspaces_bp, bookings_bp, health_bp, members_bp, api_keys_bp,
                       audit_log_bp, integrations_bp, webhooks_bp, api_bp):
         app.register_blueprint(blueprint)
+
+
+def mount_zoom_sandbox(app: Flask) -> None:
+    """In sandbox mode the app serves the fake Zoom itself, under ZOOM_SANDBOX_URL."""
     if app.config["ZOOM_MODE"] == "sandbox":
         from dashboard import sandbox
 
         sandbox.init_app(app)
-    register_security_headers(app, endpoints_from_config(app.config).authorize_url)
+
+
+def register_security_headers(app: Flask) -> None:
+    from dashboard import security_headers
+
+    security_headers.init_app(app)
+
+
+def register_template_filters(app: Flask) -> None:
+    from dashboard.bookings import display
+
+    display.init_app(app)
 
 
 def register_template_globals(app: Flask) -> None:
+    """What every template may use: who is asking, and the enums instead of status words."""
     from dashboard.access import current_membership, my_memberships
-    from dashboard.models import Permission
+    from dashboard.models import (
+        BookingState,
+        ConnectionStatus,
+        MeetingStatus,
+        OperationState,
+        Permission,
+        Role,
+    )
     from dashboard.services.connections import connection_of
 
     app.jinja_env.globals.update(
         current_membership=current_membership, my_memberships=my_memberships,
-        Permission=Permission, zoom_connection_of=connection_of)
+        zoom_connection_of=connection_of, BookingState=BookingState,
+        ConnectionStatus=ConnectionStatus, MeetingStatus=MeetingStatus,
+        OperationState=OperationState, Permission=Permission, Role=Role)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from dashboard.errors import register_error_handlers as register
+    from dashboard import errors
 
-    register(app)
+    errors.init_app(app)
 
 
 def start_embedded_worker(app: Flask) -> None:
@@ -115,6 +142,6 @@ def start_embedded_worker(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from dashboard.cli import register
+    from dashboard import cli
 
-    register(app)
+    cli.init_app(app)

@@ -1,7 +1,10 @@
 """Who is asking, in which workspace, and whether they may: checked on the server per route.
 
-Every view is wrapped by ``requires(permission)`` (or marked ``public``); the route matrix
-test walks ``app.url_map`` and fails on any view that is neither.
+Every view declares who may use it: ``requires(permission)`` for workspace members,
+``signed_in`` for any signed-in user, ``requires_api_key`` for the booking API (its
+blueprint authenticates the key), ``signed_by_zoom`` for Zoom's webhooks (the view checks
+the signature) and ``public`` for anyone. The route matrix test walks ``app.url_map`` and
+fails on any view that declares none.
 """
 
 from __future__ import annotations
@@ -12,24 +15,15 @@ from typing import Any, TypeVar
 
 from flask import abort, g, session
 from flask_login import current_user
-from sqlalchemy import select
 
-from dashboard.extensions import db, login_manager
-from dashboard.models import Membership, Permission, User, Workspace
+from dashboard.extensions import login_manager
+from dashboard.models import Membership, Permission, Workspace
+from dashboard.services.accounts import memberships_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_WORKSPACE = "workspace_id"
-
-
-def memberships_of(user: User) -> list[Membership]:
-    query = (select(Membership).join(Membership.workspace)
-             .where(Membership.user_id == user.id).order_by(Workspace.name))
-    return list(db.session.scalars(query))
-
-
-def membership_in(user: User, workspace_id: int) -> Membership | None:
-    return db.session.scalar(select(Membership).where(
-        Membership.user_id == user.id, Membership.workspace_id == workspace_id))
+API_KEY = "api_key"
+ZOOM_SIGNATURE = "zoom_signature"
 
 
 def my_memberships() -> list[Membership]:
@@ -91,8 +85,25 @@ def requires(permission: Permission) -> Callable[[F], F]:
 
 
 def public(view: F) -> F:
-    """Mark a view that anyone may reach (sign-in page, webhooks with their own checks)."""
+    """Mark a view that anyone may reach (the sign-in page, the API's description)."""
     view.access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def requires_api_key(view: F) -> F:
+    """Mark a booking API view: the caller presents a workspace's API key.
+
+    Only a marker: the API blueprint's ``before_request`` (``api.key_auth``) checks the key
+    before any of its views runs, and answers 401 for a missing, unknown or revoked one.
+    """
+    view.access = API_KEY  # type: ignore[attr-defined]
+    return view
+
+
+def signed_by_zoom(view: F) -> F:
+    """Mark a view Zoom calls (webhooks): no session or key, but the view itself refuses a
+    request that does not carry Zoom's signature."""
+    view.access = ZOOM_SIGNATURE  # type: ignore[attr-defined]
     return view
 
 

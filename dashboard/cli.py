@@ -50,7 +50,7 @@ def ensure_member(workspace: Workspace, email: str, name: str, role: Role, passw
     return user
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", default="")
@@ -77,7 +77,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Create (or keep) the demo workspace, its three users and its demo bookings."""
-        from dashboard.services import demo_bookings
+        from dashboard import demo_bookings
 
         password = os.environ.get("DEMO_PASSWORD") or "lakesis-demo"
         workspace = ensure_workspace(*DEMO_WORKSPACE)

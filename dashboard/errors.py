@@ -1,4 +1,5 @@
-"""One answer per error, shaped for who asked: JSON for the API, a partial for htmx, a page."""
+"""One answer per error, shaped for who asked: JSON for the machines' blueprints (the API and
+Zoom's webhooks, ``htmx.JSON_BLUEPRINTS``), a partial for htmx, a page for a browser."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from dashboard.extensions import db, login_manager
-from dashboard.htmx import is_htmx, wants_json
+from dashboard.extensions import login_manager
+from dashboard.htmx import client_redirect, is_htmx, wants_json
+from dashboard.services import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def _handle_http(error: HTTPException) -> Response:
 
 def _handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    db.session.rollback()
+    unit_of_work.discard()  # whatever the failed request left half-done is not written
     return error_response(500)
 
 
@@ -72,13 +74,12 @@ def _unauthorized() -> Response:
         return error_response(401)
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
     if is_htmx():
-        response = make_response("", 401)
-        response.headers["HX-Redirect"] = target
-        return response
+        return client_redirect(target, 401)
     return make_response("", 302, {"Location": target})
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Answer every error through ``error_response``, and unauthorized visits too."""
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(Exception, _handle_unexpected)
     app.register_error_handler(InternalServerError, _handle_unexpected)

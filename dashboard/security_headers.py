@@ -29,8 +29,11 @@ def content_security_policy(zoom_authorize_url: str) -> str:
     ])
 
 
-def register_security_headers(app: Flask, zoom_authorize_url: str) -> None:
-    policy = content_security_policy(zoom_authorize_url)
+def init_app(app: Flask) -> None:
+    """Add the headers to every answer of ``app``; forms may post to Zoom's consent page."""
+    from dashboard.zoom.extension import endpoints_from_config
+
+    policy = content_security_policy(endpoints_from_config(app.config).authorize_url)
 
     @app.after_request
     def _headers(response: Response) -> Response:

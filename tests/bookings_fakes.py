@@ -14,11 +14,13 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Booking, Meeting, Operation, Workspace
 from dashboard.orm import utcnow
 from dashboard.services import bookings, meeting_sync
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import parse_new_booking
+from dashboard.services.zoom_tokens import TokenProvider
 
 
 def new_booking(app: Flask, workspace_id: int, ref: str = "ext-1", hours: int = 48,
@@ -109,7 +111,7 @@ def run_once(app: Flask) -> bool:
 def zoom_meeting(sandbox, app: Flask, meeting_id: int) -> dict:
     """The meeting as Zoom (the sandbox) holds it, read with the acme workspace's tokens."""
     with app.app_context():
-        tokens = app.extensions["zoom_tokens"]
-        client = app.extensions["zoom_client"]
+        tokens = TokenProvider(zoom_extension.client_of(app))
+        client = zoom_extension.client_of(app)
         workspace_id = db.session.scalars(db.select(Workspace.id).filter_by(slug="acme")).one()
         return tokens.call(workspace_id, lambda t: client.get_meeting(t, meeting_id))

@@ -52,6 +52,29 @@ class SandboxControl:
         self.http.post(f"{self.base}/_control/clock", json={"advance_seconds": seconds},
                        timeout=5).raise_for_status()
 
+    def set_app_scopes(self, scopes: str) -> None:
+        """Change the app registration's scopes (what the next consent grants)."""
+        self.http.post(f"{self.base}/_control/app", json={"scopes": scopes},
+                       timeout=5).raise_for_status()
+
+    def app_scopes(self) -> str:
+        response = self.http.get(f"{self.base}/_control/app", timeout=5)
+        response.raise_for_status()
+        return response.json()["scopes"]
+
+    def scheduling(self, scheduler: str, host: str, allow: bool = True) -> None:
+        """Give (or take back) a scheduling privilege: ``scheduler`` may ``schedule_for``
+        ``host`` (ids or emails). Seeded: dr.ada may schedule for the front desk."""
+        body = {"scheduler": scheduler, "host": host, "allow": allow}
+        self.http.post(f"{self.base}/_control/scheduling", json=body,
+                       timeout=5).raise_for_status()
+
+    def url_validation(self) -> dict[str, Any]:
+        """Send endpoint.url_validation now; returns ``{"ok", "detail", "at", ...}``."""
+        response = self.http.post(f"{self.base}/_control/url_validation", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def consent(self, authorize_url: str, decision: str = "allow", user_id: str = ADA) -> str:
         """Answer Zoom's consent page; returns where Zoom sends the browser back to."""
         page = self.http.get(authorize_url, timeout=5)

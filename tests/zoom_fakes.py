@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from dashboard import token_cipher
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import AuditEvent, ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.zoom.client import ZoomEndpoints
@@ -31,7 +32,7 @@ SCOPES = "meeting:read:meeting meeting:write:meeting meeting:update:meeting user
 
 def endpoints(app: Flask) -> ZoomEndpoints:
     """Where the app's Zoom client sends its requests (the sandbox's URLs in tests)."""
-    return app.extensions["zoom_client"].endpoints
+    return zoom_extension.client_of(app).endpoints
 
 
 def store_connection(
@@ -103,8 +104,8 @@ def me_body(*, user_id: str = ZOOM_USER_ID, account_id: str = ZOOM_ACCOUNT_ID,
 # --- webhooks ------------------------------------------------------------------------
 
 def compact(body: dict[str, Any]) -> bytes:
-    """JSON the way Zoom sends it."""
-    return json.dumps(body, separators=(",", ":")).encode()
+    """JSON the way Zoom sends it: compact, and raw UTF-8 ("João", never ``\\u00e3``)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def zoom_signature(secret: str, timestamp: str, raw: bytes) -> str:

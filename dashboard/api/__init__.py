@@ -1,11 +1,7 @@
 """The JSON API for the Lakesis booking workflow (`/api/v1`, Bearer API key)."""
 
-from flask import Blueprint
+# Importing the route module attaches its views to ``bp``.
+from dashboard.api import routes  # noqa: F401
+from dashboard.api.blueprint import bp
 
-from dashboard.extensions import csrf
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# Callers present a Bearer key, never a cookie, so there is no session for CSRF to ride on.
-csrf.exempt(bp)
-
-from dashboard.api import routes  # noqa: E402,F401
+__all__ = ["bp"]

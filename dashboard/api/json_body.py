@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, request
 
+from dashboard.request_body import read_limited
 from dashboard.services.booking_input import InvalidInput
 
 MAX_BODY = 64 * 1024  # a booking is under 2 KB; anything near this is not a booking
@@ -23,11 +24,8 @@ def json_body() -> Any:
         abort(413, "The request body must be at most 64 KiB.")
     if not request.is_json:
         abort(415)
-    # A chunked body has no Content-Length to check up front: read at most one byte past
-    # the limit (Werkzeug stops there without an error) and refuse if that byte came.
-    request.max_content_length = MAX_BODY + 1
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY:
+    raw = read_limited(MAX_BODY)
+    if raw is None:
         abort(413, "The request body must be at most 64 KiB.")
     try:
         return json.loads(raw, parse_constant=_refuse_constant)

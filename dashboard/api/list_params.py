@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
@@ -48,42 +50,105 @@ def _moment(text: str, end_of_day: bool) -> datetime | None:
         return None
 
 
+def _status(text: str) -> str:
+    if text not in STATUSES:
+        raise ValueError
+    return text
+
+
+def _bound(end_of_day: bool) -> Callable[[str], datetime]:
+    def parse(text: str) -> datetime:
+        moment = _moment(text, end_of_day)
+        if moment is None:
+            raise ValueError
+        return moment
+
+    return parse
+
+
+def _search(text: str) -> str:
+    if len(text) > MAX_SEARCH:
+        raise ValueError
+    if any(ord(ch) < 32 for ch in text):  # PostgreSQL refuses NUL outright
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _cursor(text: str) -> str:
+    if len(text) > MAX_CURSOR:
+        raise ValueError
+    return text
+
+
+def _limit(text: str) -> int:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_LIMIT:
+        return int(text)
+    raise ValueError
+
+
+def _stripped(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _unless_empty(raw: str) -> str | None:
+    return raw or None
+
+
+def _even_empty(raw: str) -> str | None:
+    return raw
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: ``read`` turns the raw text into the text to parse (None: as if
+    absent, giving ``default``); ``parse`` raises ValueError for a bad one, answered with
+    ``message`` (or the exception's own, when it gives one)."""
+
+    name: str
+    parse: Callable[[str], Any]
+    message: str
+    read: Callable[[str], str | None] = _stripped
+    default: Any = None
+
+
+_MOMENT = "must be a date (2026-12-01) or a date-time with an offset (2026-12-01T10:00:00Z)"
+PARAMS: tuple[Param, ...] = (
+    Param("status", _status, "must be one of: " + ", ".join(STATUSES), read=_unless_empty),
+    Param("from", _bound(end_of_day=False), _MOMENT),
+    Param("to", _bound(end_of_day=True), _MOMENT),
+    Param("q", _search, f"must be at most {MAX_SEARCH} characters"),
+    Param("cursor", _cursor, "is not a cursor this API gave out", read=_unless_empty),
+    Param("limit", _limit, f"must be a whole number from 1 to {MAX_LIMIT}", read=_even_empty,
+          default=DEFAULT_LIMIT),
+)
+_ORDER = {param.name: index for index, param in enumerate(PARAMS)}
+
+
+def _read_params(args: MultiDict[str, str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Each parameter's value (its default when absent or bad), and the errors, in order."""
+    values: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for param in PARAMS:
+        raw = args.get(param.name)
+        text = None if raw is None else param.read(raw)
+        values[param.name] = param.default
+        if text is None:
+            continue
+        try:
+            values[param.name] = param.parse(text)
+        except ValueError as exc:
+            errors.append({"field": param.name, "message": str(exc) or param.message})
+    return values, errors
+
+
 def parse_list_query(args: MultiDict[str, str]) -> ListQuery:
     """The listing's parameters, or InvalidInput naming every bad one."""
-    errors: list[dict[str, str]] = []
-
-    def fail(field: str, message: str) -> None:
-        errors.append({"field": field, "message": message})
-
-    status = args.get("status") or None
-    if status is not None and status not in STATUSES:
-        fail("status", "must be one of: " + ", ".join(STATUSES))
-    bounds: dict[str, datetime | None] = {}
-    for name in ("from", "to"):
-        text = (args.get(name) or "").strip()
-        bounds[name] = _moment(text, end_of_day=name == "to") if text else None
-        if text and bounds[name] is None:
-            fail(name, "must be a date (2026-12-01) or a date-time with an offset "
-                       "(2026-12-01T10:00:00Z)")
-    if bounds["from"] and bounds["to"] and bounds["to"] <= bounds["from"]:
-        fail("to", "must be after from")
-    search = (args.get("q") or "").strip() or None
-    if search and len(search) > MAX_SEARCH:
-        fail("q", f"must be at most {MAX_SEARCH} characters")
-    elif search and any(ord(ch) < 32 for ch in search):  # PostgreSQL refuses NUL outright
-        fail("q", "must not contain control characters")
-    cursor = args.get("cursor") or None
-    if cursor and len(cursor) > MAX_CURSOR:
-        fail("cursor", "is not a cursor this API gave out")
-    limit = DEFAULT_LIMIT
-    raw_limit = args.get("limit")
-    if raw_limit is not None:
-        if raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
-            limit = int(raw_limit)
-        else:
-            fail("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    values, errors = _read_params(args)
+    if values["from"] and values["to"] and values["to"] <= values["from"]:
+        errors.append({"field": "to", "message": "must be after from"})
     if errors:
+        errors.sort(key=lambda error: _ORDER[error["field"]])  # stable: the table's order
         raise InvalidInput(errors)
-    filters = BookingFilters(status=status, since=bounds["from"], until=bounds["to"],
-                             search=search)
-    return ListQuery(filters, cursor, limit)
+    filters = BookingFilters(status=values["status"], since=values["from"], until=values["to"],
+                             search=values["q"])
+    return ListQuery(filters, values["cursor"], values["limit"])

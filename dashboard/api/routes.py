@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request, url_for
 
-from dashboard.access import public
-from dashboard.api import bp
+from dashboard.access import public, requires_api_key
+from dashboard.api.blueprint import bp
 from dashboard.api.json_body import json_body
 from dashboard.api.key_auth import api_actor, api_workspace, authenticate_request
 from dashboard.api.list_params import parse_list_query
@@ -16,7 +16,7 @@ from dashboard.orm import utcnow
 from dashboard.services import ServiceError, bookings
 from dashboard.services.booking_input import InvalidInput, parse_changes, parse_new_booking
 
-bp.before_request(authenticate_request)
+bp.before_request(authenticate_request)  # what @requires_api_key views rely on
 
 
 @bp.after_request
@@ -43,7 +43,7 @@ def _booking_response(booking: Booking, status: int = 200) -> tuple[Response, in
 
 
 @bp.get("/openapi.json")
-@public  # the API's description is public; the booking routes need a key (key_auth)
+@public  # the API's description; every other route needs a key
 def openapi_document() -> Response:
     response = jsonify(DOCUMENT)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -51,7 +51,7 @@ def openapi_document() -> Response:
 
 
 @bp.post("/bookings")
-@public  # authenticated by the API key in key_auth, not by a session
+@requires_api_key
 def create_booking() -> tuple[Response, int]:
     new = parse_new_booking(json_body(), utcnow())
     booking, created = bookings.create(api_workspace(), api_actor(), new)
@@ -62,7 +62,7 @@ def create_booking() -> tuple[Response, int]:
 
 
 @bp.get("/bookings")
-@public  # authenticated by the API key in key_auth
+@requires_api_key
 def list_bookings() -> Response:
     query = parse_list_query(request.args)
     page = bookings.list_bookings(api_workspace(), query.filters, query.cursor, query.limit)
@@ -71,13 +71,13 @@ def list_bookings() -> Response:
 
 
 @bp.get("/bookings/<booking_id>")
-@public  # authenticated by the API key in key_auth
+@requires_api_key
 def get_booking(booking_id: str) -> tuple[Response, int]:
     return _booking_response(bookings.get_public(api_workspace(), booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
-@public  # authenticated by the API key in key_auth
+@requires_api_key
 def reschedule_booking(booking_id: str) -> tuple[Response, int]:
     changes = parse_changes(json_body(), utcnow())
     booking = bookings.get_public(api_workspace(), booking_id)
@@ -85,7 +85,7 @@ def reschedule_booking(booking_id: str) -> tuple[Response, int]:
 
 
 @bp.post("/bookings/<booking_id>/cancel")
-@public  # authenticated by the API key in key_auth
+@requires_api_key
 def cancel_booking(booking_id: str) -> tuple[Response, int]:
     booking = bookings.get_public(api_workspace(), booking_id)
     return _booking_response(bookings.cancel(api_workspace(), api_actor(), booking))

@@ -1,7 +1,7 @@
 """Settings > API keys: the keys the Lakesis booking workflow calls the API with."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.api_keys import routes  # noqa: F401
+from dashboard.api_keys.blueprint import bp
 
-bp = Blueprint("api_keys", __name__, url_prefix="/settings/api-keys")
-
-from dashboard.api_keys import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -8,7 +8,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from dashboard.access import current_workspace, requires
-from dashboard.api_keys import bp
+from dashboard.api_keys.blueprint import bp
 from dashboard.htmx import is_htmx, partial
 from dashboard.models import Permission
 from dashboard.services import NotFound, api_keys

@@ -1,7 +1,7 @@
 """The audit log: every change, who made it, when."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.audit_log import routes  # noqa: F401
+from dashboard.audit_log.blueprint import bp
 
-bp = Blueprint("audit_log", __name__, url_prefix="/audit")
-
-from dashboard.audit_log import routes  # noqa: E402,F401
+__all__ = ["bp"]

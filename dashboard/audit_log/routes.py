@@ -9,7 +9,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from dashboard.access import current_workspace, requires
-from dashboard.audit_log import bp
+from dashboard.audit_log.blueprint import bp
 from dashboard.htmx import page_or_partial
 from dashboard.models import Permission
 from dashboard.services import audit

@@ -1,7 +1,7 @@
 """Signing in and out."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.auth import routes  # noqa: F401
+from dashboard.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from dashboard.auth import routes  # noqa: E402,F401 - routes attach themselves to bp
+__all__ = ["bp"]

@@ -2,18 +2,15 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from dashboard.access import public, signed_in
-from dashboard.auth import bp
+from dashboard.auth.blueprint import bp
 from dashboard.auth.forms import LoginForm
 from dashboard.auth.redirects import safe_next
-from dashboard.extensions import db
 from dashboard.models import User
-from dashboard.orm import utcnow
-from dashboard.services import login_throttle
+from dashboard.services import accounts, login_throttle
 from dashboard.services.members import normalize_email
 
 # Checked even for unknown emails so the time taken does not tell which accounts exist.
@@ -52,7 +49,7 @@ def login() -> Response | str | tuple[str, int]:
     wait = login_throttle.retry_after(limits, window)
     if wait:
         raise _too_many(wait)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = accounts.user_by_email(email)
     password_ok = user.check_password(form.password.data) if user else (
         User(password_hash=_DUMMY_HASH).check_password(form.password.data))
     if user is None or not password_ok or not user.is_active:
@@ -63,8 +60,7 @@ def login() -> Response | str | tuple[str, int]:
     login_throttle.forget(limits[0].key)
     session.clear()  # a fresh session at sign-in: nothing from before carries over
     login_user(user, remember=form.remember.data)
-    user.last_login_at = utcnow()
-    db.session.commit()
+    accounts.note_sign_in(user)
     return redirect(safe_next(request.args.get("next")))
 
 

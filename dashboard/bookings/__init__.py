@@ -1,7 +1,11 @@
-"""Bookings: the operators' live table, a booking's page, and the fixes for one booking."""
+"""Bookings: the operators' live table, a booking's page, and the fixes for one booking.
 
-from flask import Blueprint
+``routes`` (reading) and ``actions`` (the fixes) attach their views to ``bp``; what they
+share is in ``rendering``, so neither imports the other.
+"""
 
-bp = Blueprint("bookings", __name__, url_prefix="/bookings")
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.bookings import actions, routes  # noqa: F401
+from dashboard.bookings.blueprint import bp
 
-from dashboard.bookings import routes  # noqa: E402,F401
+__all__ = ["bp"]

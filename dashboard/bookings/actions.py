@@ -10,24 +10,27 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, make_response, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
 from dashboard.auth.redirects import safe_next
-from dashboard.bookings import bp
+from dashboard.bookings.blueprint import bp
 from dashboard.bookings.forms import RescheduleForm
-from dashboard.bookings.routes import booking_or_404, render_detail, reschedule_form, row_context
-from dashboard.extensions import db
-from dashboard.htmx import is_htmx, partial
-from dashboard.models import Booking, Permission
+from dashboard.bookings.rendering import (
+    ROW,
+    booking_or_404,
+    render_detail,
+    reschedule_form,
+    row_context,
+)
+from dashboard.htmx import is_htmx, partial, redirect_to
+from dashboard.models import Booking, BookingState, Permission
 from dashboard.orm import utcnow
 from dashboard.services import ServiceError, bookings
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import InvalidInput, is_timezone, local_time, parse_changes
-
-ROW = "partials/booking_row.html"
 
 
 def _answer(booking: Booking, status: int = 200) -> Response:
@@ -36,12 +39,8 @@ def _answer(booking: Booking, status: int = 200) -> Response:
     target = request.headers.get("HX-Target")
     if is_htmx() and target in (None, f"booking-{booking.id}"):
         return partial(ROW, status=status, **row_context(booking))
-    back = safe_next(request.form.get("next"), url_for("bookings.detail", booking_id=booking.id))
-    if is_htmx():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = back
-        return response
-    return redirect(back)
+    return redirect_to(safe_next(request.form.get("next"),
+                                 url_for("bookings.detail", booking_id=booking.id)))
 
 
 def _act(booking_id: int, action: Callable[[Booking], str]) -> Response:
@@ -49,7 +48,6 @@ def _act(booking_id: int, action: Callable[[Booking], str]) -> Response:
     try:
         message = action(booking)
     except ServiceError as error:  # Conflict: the row as it is, and why nothing happened
-        db.session.rollback()
         booking = booking_or_404(booking_id)
         flash(error.message, "error")
         return _answer(booking, error.status)
@@ -88,7 +86,7 @@ def resync(booking_id: int) -> Response:
 @requires(Permission.OPERATE)
 def cancel(booking_id: int) -> Response:
     def run(booking: Booking) -> str:
-        if booking.state == "cancelled":
+        if booking.state == BookingState.CANCELLED:
             return f"“{booking.title}” was already cancelled."
         bookings.cancel(current_workspace(), _actor(), booking)
         return f"“{booking.title}” cancelled; its Zoom meeting is being deleted."
@@ -117,8 +115,7 @@ def reschedule(booking_id: int) -> Response:
             bookings.reschedule(current_workspace(), _actor(), booking, changes)
         except InvalidInput as error:
             form.errors_from_service(error.errors)
-        except ServiceError as error:
-            db.session.rollback()
+        except ServiceError as error:  # nothing of it is left in the session
             flash(error.message, "error")
             return _answer(booking_or_404(booking_id), error.status)
         else:
@@ -126,8 +123,6 @@ def reschedule(booking_id: int) -> Response:
             flash(f"“{booking.title}” now starts {start:%a %d %b %Y %H:%M} ({booking.timezone}) "
                   f"for {booking.duration_minutes} min; Zoom is being updated.", "success")
             return _answer(booking)
-    db.session.rollback()  # nothing of a refused change may linger in the session
-    booking = booking_or_404(booking_id)
     if is_htmx():
         return partial(ROW, status=422, **row_context(booking, reschedule=form))
     return render_detail(booking, form, 422)

@@ -10,11 +10,14 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from dashboard.bookings.display import MEETING_LABELS
+from dashboard.models import BookingState, MeetingStatus
 from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION
 
+# "Cancelled" filters on the booking's state (its meeting may still be on its way out).
 STATUS_CHOICES = [SelectChoice("", "Any status")] + [
-    SelectChoice(value, label) for value, label in MEETING_LABELS.items()
-    if value != "cancelled"] + [SelectChoice("cancelled", "Cancelled bookings")]
+    SelectChoice(value.value, label) for value, label in MEETING_LABELS.items()
+    if value != MeetingStatus.CANCELLED] + [
+    SelectChoice(BookingState.CANCELLED.value, "Cancelled bookings")]
 
 
 class BookingFilterForm(FlaskForm):

@@ -2,42 +2,44 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard.access import current_membership, current_workspace, requires
-from dashboard.bookings import bp, history
-from dashboard.bookings.forms import BookingFilterForm, RescheduleForm
-from dashboard.bookings.live import in_flight_ids
-from dashboard.htmx import is_htmx, partial
-from dashboard.models import Booking, Permission
+from dashboard.access import current_workspace, requires
+from dashboard.bookings.blueprint import bp
+from dashboard.bookings.forms import BookingFilterForm
+from dashboard.bookings.rendering import (
+    ROW,
+    actions_of,
+    booking_or_404,
+    may_operate,
+    render_detail,
+    reschedule_form,
+    row_context,
+)
+from dashboard.htmx import fragment, is_htmx, page_or_partial, with_out_of_band
+from dashboard.models import Permission, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import NotFound, ServiceError, bookings
+from dashboard.services import ServiceError, bookings
 from dashboard.services.booking_input import local_time
+from dashboard.services.live_rows import live_rows
 
 PAGE_SIZE = 50
 
 
-def booking_or_404(booking_id: int) -> Booking:
+def _page(workspace: Workspace, form: BookingFilterForm) -> tuple[bookings.BookingPage, bool]:
+    """The page of bookings the filter asks for, and whether the filter was understood."""
+    if not form.validate():  # listing everything under a filter not understood would mislead
+        return bookings.BookingPage([], None), False
+    since, until = form.window(workspace.timezone)
+    filters = bookings.BookingFilters(status=form.status.data or None, since=since,
+                                      until=until, search=(form.q.data or "").strip() or None)
     try:
-        return bookings.get(current_workspace(), booking_id)
-    except NotFound:
-        abort(404)
-
-
-def row_context(booking: Booking, **extra: object) -> dict[str, object]:
-    """What ``partials/booking_row.html`` needs for one booking."""
-    workspace = current_workspace()
-    return {"booking": booking, "zone": workspace.timezone,
-            "live": booking.id in in_flight_ids([booking]),
-            "may_operate": current_membership().can(Permission.OPERATE), **extra}
-
-
-def reschedule_form(booking: Booking) -> RescheduleForm:
-    """The form filled with the booking as it stands, on the booking's own clock."""
-    start = local_time(booking.start_at, booking.timezone)
-    return RescheduleForm(formdata=None, date=start.date(), time=start.time(),
-                          duration_minutes=booking.duration_minutes, timezone=booking.timezone)
+        return bookings.list_bookings(workspace, filters, request.args.get("cursor"),
+                                      PAGE_SIZE), True
+    except ServiceError as error:  # a cursor someone edited: the first page instead
+        form.form_errors.append(error.message)
+        return bookings.list_bookings(workspace, filters, None, PAGE_SIZE), False
 
 
 @bp.route("")
@@ -50,34 +52,18 @@ def index() -> Response:
         # near end of the start-time index; clearing From shows every date.
         query["since"] = local_time(utcnow(), workspace.timezone).date().isoformat()
     form = BookingFilterForm(query)
-    valid = form.validate()
-    if valid:
-        since, until = form.window(workspace.timezone)
-        filters = bookings.BookingFilters(status=form.status.data or None, since=since,
-                                          until=until, search=(form.q.data or "").strip() or None)
-        try:
-            page = bookings.list_bookings(workspace, filters, request.args.get("cursor"),
-                                          PAGE_SIZE)
-        except ServiceError as error:  # a cursor someone edited: the first page instead
-            form.form_errors.append(error.message)
-            valid = False
-            page = bookings.list_bookings(workspace, filters, None, PAGE_SIZE)
-    else:  # listing everything under a filter that was not understood would mislead
-        page = bookings.BookingPage([], None)
+    page, valid = _page(workspace, form)
+    rows = live_rows(page.bookings)
     args = {k: v for k, v in query.items() if k in form._fields and (v or k == "since")}
     context = {"form": form, "page": page, "filter_args": args, "zone": workspace.timezone,
                "valid": valid, "paged": bool(request.args.get("cursor")),
-               "live_ids": in_flight_ids(page.bookings),
-               "may_operate": current_membership().can(Permission.OPERATE)}
-    status = 200 if valid else 422
+               "live_ids": rows.polling, "offers": actions_of(page.bookings, rows),
+               "may_operate": may_operate()}
+    response = page_or_partial("pages/bookings.html", "partials/booking_table.html",
+                               200 if valid else 422, **context)
     if is_htmx():
-        # The table, plus the filter form out of band so its messages sit beside the fields.
-        response = partial("partials/booking_table.html", status=status, **context)
-        response.set_data(response.get_data(as_text=True) + render_template(
-            "partials/booking_filters.html", oob=True, **context))
-    else:
-        response = make_response(render_template("pages/bookings.html", **context), status)
-    response.vary.add("HX-Request")
+        # The filter form out of band, so its messages sit beside the fields.
+        with_out_of_band(response, "partials/booking_filters.html", **context)
     return response
 
 
@@ -90,10 +76,7 @@ def row(booking_id: int) -> Response:
         return redirect(url_for("bookings.detail", booking_id=booking.id))
     # Without the out-of-band flashes: a poll every 2 s must not wipe the message an
     # action just showed (a message still to show waits for the next page).
-    response = make_response(render_template("partials/booking_row.html",
-                                             **row_context(booking)))
-    response.vary.add("HX-Request")
-    return response
+    return fragment(ROW, **row_context(booking))
 
 
 @bp.route("/<int:booking_id>")
@@ -101,16 +84,3 @@ def row(booking_id: int) -> Response:
 def detail(booking_id: int) -> Response:
     booking = booking_or_404(booking_id)
     return render_detail(booking, reschedule_form(booking))
-
-
-def render_detail(booking: Booking, form: RescheduleForm, status: int = 200) -> Response:
-    workspace = current_workspace()
-    body = render_template(
-        "pages/booking_detail.html", booking=booking, meeting=booking.meeting,
-        zone=workspace.timezone, timeline=history.timeline(booking), form=form,
-        live=booking.id in in_flight_ids([booking]),
-        may_operate=current_membership().can(Permission.OPERATE))
-    return make_response(body, status)
-
-
-from dashboard.bookings import actions  # noqa: E402,F401  (registers the row actions)

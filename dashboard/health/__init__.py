@@ -1,7 +1,7 @@
 """Sync health: what failed, when, why, and what is waiting."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.health import routes  # noqa: F401
+from dashboard.health.blueprint import bp
 
-bp = Blueprint("health", __name__, url_prefix="/health")
-
-from dashboard.health import routes  # noqa: E402,F401
+__all__ = ["bp"]

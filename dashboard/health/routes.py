@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from dashboard.access import current_workspace, requires
-from dashboard.health import bp
+from dashboard.health.blueprint import bp
 from dashboard.models import Permission
 from dashboard.services import sync_health
 

@@ -1,7 +1,8 @@
-"""Settings > Integrations: connect, see and disconnect the workspace's Zoom account."""
+"""Settings > Integrations: connect, see and disconnect the workspace's Zoom account, and the
+meeting defaults Lakesis sets up each Zoom meeting with."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.integrations import defaults_routes, routes  # noqa: F401
+from dashboard.integrations.blueprint import bp
 
-bp = Blueprint("integrations", __name__, url_prefix="/settings/integrations")
-
-from dashboard.integrations import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -10,9 +10,8 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from dashboard.access import current_workspace, requires
-from dashboard.extensions import db
 from dashboard.htmx import is_htmx, partial
-from dashboard.integrations import bp
+from dashboard.integrations.blueprint import bp
 from dashboard.models import Permission
 from dashboard.services import ServiceError, connections, meeting_defaults
 from dashboard.services.audit import Actor
@@ -47,6 +46,10 @@ class MeetingDefaultsForm(FlaskForm):
             name: getattr(self, name).data for name in (
                 *meeting_defaults.SWITCHES, "default_duration_minutes", "timezone")})
 
+    def switches(self) -> list[BooleanField]:
+        """The meeting switches, in the order the page lists them."""
+        return [getattr(self, name) for name in meeting_defaults.SWITCHES]
+
 
 def defaults_form() -> MeetingDefaultsForm:
     """The form filled with the workspace's current settings, for the Integrations page."""
@@ -55,7 +58,6 @@ def defaults_form() -> MeetingDefaultsForm:
 
 
 def _refused(form: MeetingDefaultsForm) -> Response:
-    db.session.rollback()
     if is_htmx():
         return partial(FRAGMENT, status=422, defaults_form=form)
     return make_response(render_template(

@@ -1,3 +1,5 @@
+"""Settings > Integrations: the page, and connecting and disconnecting Zoom."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -5,8 +7,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import SESSION_WORKSPACE, current_workspace, requires, signed_in
-from dashboard.integrations import bp
-from dashboard.models import Permission
+from dashboard.integrations.blueprint import bp
+from dashboard.integrations.defaults_routes import defaults_form
+from dashboard.models import ConnectionStatus, Permission
 from dashboard.services import ServiceError, connections
 
 
@@ -15,7 +18,7 @@ from dashboard.services import ServiceError, connections
 def index() -> str:
     return render_template("pages/integrations.html",
                            connection=connections.connection_of(current_workspace()),
-                           defaults_form=defaults_routes.defaults_form())
+                           defaults_form=defaults_form())
 
 
 @bp.route("/zoom/connect", methods=["POST"])
@@ -29,14 +32,22 @@ def connect() -> Response:
 @signed_in  # the one-time state says which workspace; the service checks the role there
 def callback() -> Response:
     try:
-        connection = connections.complete_connect(
+        done = connections.complete_connect(
             current_user, request.args.get("state"), request.args.get("code"),
             request.args.get("error"))
     except connections.ConnectError as error:
         flash(error.message, "error")
         return redirect(url_for("integrations.index"))
-    session[SESSION_WORKSPACE] = connection.workspace_id
-    flash(f"Zoom connected: {connection.zoom_email}.", "success")
+    session[SESSION_WORKSPACE] = done.connection.workspace_id
+    flash(f"Zoom connected: {done.connection.zoom_email}.", "success")
+    if done.took_over:
+        flash(f"{done.connection.zoom_email} was connected to another Lakesis workspace. Zoom "
+              "keeps one authorization per Zoom user, so that workspace has lost its access "
+              "and its admins are asked to reconnect.", "warning")
+    if done.missing_scopes:
+        flash("Zoom did not grant " + ", ".join(done.missing_scopes) + ": the Zoom app "
+              "registration lacks it. Add it in the Zoom App Marketplace, then reconnect.",
+              "warning")
     return redirect(url_for("integrations.index"))
 
 
@@ -44,7 +55,7 @@ def callback() -> Response:
 @requires(Permission.MANAGE_INTEGRATIONS)
 def confirm_disconnect() -> str:
     connection = connections.connection_of(current_workspace())
-    if connection is None or connection.status == "disconnected":
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         abort(404)
     return render_template("pages/disconnect_zoom.html", connection=connection)
 
@@ -65,5 +76,3 @@ def disconnect() -> Response:
               "Lakesis under Zoom App Marketplace > Manage > Added Apps to be sure.", "warning")
     return redirect(url_for("integrations.index"))
 
-
-from dashboard.integrations import defaults_routes  # noqa: E402  (meeting defaults)

@@ -1,7 +1,7 @@
 """Settings > Members: who is in the workspace, in which role."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.members import routes  # noqa: F401
+from dashboard.members.blueprint import bp
 
-bp = Blueprint("members", __name__, url_prefix="/settings/members")
-
-from dashboard.members import routes  # noqa: E402,F401
+__all__ = ["bp"]

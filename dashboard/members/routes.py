@@ -1,3 +1,5 @@
+"""Settings > Members: add people, change their role, let operators manage integrations."""
+
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
@@ -5,12 +7,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
-from dashboard.extensions import db
 from dashboard.htmx import is_htmx, partial
-from dashboard.members import bp
+from dashboard.members.blueprint import bp
 from dashboard.members.forms import AddMemberForm, IntegrationsForm, RoleForm
-from dashboard.models import Membership, Permission, Role
-from dashboard.services import ServiceError, members
+from dashboard.models import Permission, Role
+from dashboard.services import NotFound, ServiceError, members
 from dashboard.services.audit import Actor
 
 
@@ -32,8 +33,9 @@ def _answer(membership_id: int, error: ServiceError | None = None) -> Response:
         if error is None:
             return redirect(url_for("members.index"))
         return make_response(_page(AddMemberForm(), status))
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.workspace_id != current_workspace().id:
+    try:
+        membership = members.get_member(current_workspace(), membership_id)
+    except NotFound:  # just removed: the row goes
         return partial("partials/empty.html", status=status)
     return partial("partials/member_row.html", status=status, member=membership,
                    role_form=RoleForm(role=membership.role))
@@ -73,7 +75,6 @@ def change_role(membership_id: int) -> Response:
         membership = members.change_role(current_workspace(), Actor.of_user(current_user),
                                          membership_id, Role(form.role.data))
     except ServiceError as error:
-        db.session.rollback()
         return _answer(membership_id, error)
     flash(f"{membership.user.email} is now {membership.role}.", "success")
     return _answer(membership_id)
@@ -88,7 +89,6 @@ def set_integrations(membership_id: int) -> Response:
         membership = members.set_manages_integrations(
             current_workspace(), Actor.of_user(current_user), membership_id, form.allowed.data)
     except ServiceError as error:
-        db.session.rollback()
         return _answer(membership_id, error)
     verb = "may now" if membership.manages_integrations else "may no longer"
     flash(f"{membership.user.email} {verb} connect and disconnect Zoom.", "success")
@@ -102,7 +102,6 @@ def remove(membership_id: int) -> Response:
         email = members.get_member(current_workspace(), membership_id).user.email
         members.remove_member(current_workspace(), Actor.of_user(current_user), membership_id)
     except ServiceError as error:
-        db.session.rollback()
         return _answer(membership_id, error)
     flash(f"{email} removed from the workspace.", "success")
     return _answer(membership_id)

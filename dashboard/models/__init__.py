@@ -3,19 +3,15 @@
 from dashboard.models.accounts import Membership, Permission, Role, User, Workspace
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
-from dashboard.models.booking import (
-    Booking,
-    BookingState,
-    Meeting,
-    MeetingDefaults,
-    MeetingStatus,
-)
+from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
 from dashboard.models.login_throttle import LoginFailure
+from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.webhook_event import WebhookEvent
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
 __all__ = [
+    "LAKESIS_MEETING_DEFAULTS",
     "ApiKey",
     "AuditEvent",
     "Booking",

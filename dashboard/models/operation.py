@@ -28,8 +28,18 @@ class OperationState(enum.StrEnum):
     FAILED = "failed"  # Zoom refused it for good; an operator decides
     DEAD = "dead"  # gave up after the last attempt; an operator may retry
 
-
-OPEN_STATES = (OperationState.QUEUED, OperationState.RUNNING, OperationState.WAITING)
+    # Named sets, so "unfinished work" has one spelling (plain strings: a StrEnum member
+    # equals its value, and SQL ``in_`` takes them as they are).
+    #: work not yet settled: still to run, running, or parked for the connection
+    UNFINISHED = enum.nonmember(frozenset({"queued", "running", "waiting"}))
+    #: work a worker may hold now or soon: it blocks a booking's later operations
+    CLAIMABLE = enum.nonmember(frozenset({"queued", "running"}))
+    #: work waiting its turn that a newer request may still fold into
+    PENDING = enum.nonmember(frozenset({"queued", "waiting"}))
+    #: work that ended without success and needs an operator
+    GAVE_UP = enum.nonmember(frozenset({"failed", "dead"}))
+    #: work that has ended one way or the other
+    FINISHED = enum.nonmember(frozenset({"succeeded", "failed", "dead"}))
 
 
 class Operation(db.Model):

@@ -36,6 +36,9 @@ class ZoomConnection(db.Model):
     zoom_account_id: Mapped[str | None] = mapped_column(String(64))
     zoom_email: Mapped[str | None] = mapped_column(String(254))
     scopes: Mapped[str | None] = mapped_column(String(500))
+    # Scopes Zoom refused a call for (4711): the app registration lacks them, so only adding
+    # them there and then reconnecting helps.
+    missing_scopes: Mapped[str | None] = mapped_column(String(500))
     # Fernet tokens (dashboard.token_cipher); never shown, never logged.
     access_token_enc: Mapped[str | None] = mapped_column(Text)
     refresh_token_enc: Mapped[str | None] = mapped_column(Text)
@@ -56,6 +59,10 @@ class ZoomConnection(db.Model):
     @property
     def scope_list(self) -> list[str]:
         return (self.scopes or "").split()
+
+    @property
+    def missing_scope_list(self) -> list[str]:
+        return (self.missing_scopes or "").split()
 
     def __repr__(self) -> str:  # tokens stay out of reprs and logs
         return f"<ZoomConnection workspace={self.workspace_id} {self.status}>"

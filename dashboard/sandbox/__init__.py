@@ -26,8 +26,13 @@ def init_app(app: Flask, url_prefix: str = DEFAULT_URL_PREFIX) -> None:
     """Mount the sandbox blueprint on ``app`` and create (or open) its storage.
 
     The blueprint is exempted from the host's CSRF protection: Zoom's endpoints are
-    machine-to-machine, and the sandbox pages are Zoom's, not the host's.
+    machine-to-machine, and the sandbox pages are Zoom's, not the host's. Sandbox keys the
+    app's config leaves unset are read from the environment (``ZOOM_SANDBOX_*``), as the
+    standalone sandbox does.
     """
+    for key, value in from_environ().items():
+        if app.config.get(key) is None:
+            app.config[key] = value
     url = app.config.get("ZOOM_SANDBOX_DATABASE_URL")
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)

@@ -7,35 +7,81 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import make_response, request
+from flask import Response, make_response, request
+from sqlalchemy.engine import Connection
 
 from . import clock, directory, grants, responses
+from . import tracking as _tracking  # noqa: F401 - stamps x-zm-trackingid on answers
 from .faults import fault_switch
-from .ratelimit import DailyUsage, allow_qps, category_of, next_utc_midnight, qps_limit, use_daily
+from .ratelimit import (
+    DailyUsage,
+    allow_qps,
+    category_of,
+    next_second,
+    next_utc_midnight,
+    qps_limit,
+    use_daily,
+)
 from .storage import transaction
 
-# Which granted scopes satisfy each endpoint. Zoom's error names the granular scope.
+# The granular scope each endpoint needs (Zoom's 4711 names it), then the classic scope
+# that also satisfies it for apps registered with classic scopes. No endpoint accepts
+# another endpoint's granular scope: listing needs meeting:read:list_meetings.
 SCOPES: dict[str, tuple[str, ...]] = {
     "users_me": ("user:read:user", "user:read"),
     "meetings_create": ("meeting:write:meeting", "meeting:write"),
     "meetings_get": ("meeting:read:meeting", "meeting:read"),
     "meetings_update": ("meeting:update:meeting", "meeting:write"),
     "meetings_delete": ("meeting:delete:meeting", "meeting:write"),
-    # Listing also accepts meeting:read:meeting, so a client holding the default scopes
-    # can look a meeting up after a create whose outcome it did not hear.
-    "meetings_list": ("meeting:read:list_meetings", "meeting:read:meeting", "meeting:read"),
+    "meetings_list": ("meeting:read:list_meetings", "meeting:read"),
 }
-_DAILY_LIMITED = ("meetings_create", "meetings_update")
+# What ``/users/{userId}/...`` for a user other than the caller needs: admin scopes, which
+# a user-managed app cannot hold. So such a call always answers 4711 naming them.
+ADMIN_SCOPES: dict[str, str] = {
+    "meetings_create": "meeting:write:meeting:admin",
+    "meetings_list": "meeting:read:list_meetings:admin",
+}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Caller:
-    """Who is calling the API: the grant, its user, and their daily-cap usage."""
+    """Who is calling the API: the grant, its user, and (once charged) the daily-cap
+    usage of the meeting host the call counts against."""
 
     grant: dict[str, Any]
     user: dict[str, Any]
     now_ts: float
-    daily: DailyUsage | None
+    daily: DailyUsage | None = None
+
+    def is_self(self, ref: str) -> bool:
+        """Whether a ``userId`` path value names the caller (``me``, own id or email)."""
+        return (
+            ref == "me"
+            or ref == self.user.get("id")
+            or (ref.lower() == str(self.user.get("email", "")).lower())
+        )
+
+
+def other_user_refusal(caller: Caller, endpoint: str, ref: str) -> Response | None:
+    """4711 for ``/users/{ref}/meetings`` naming someone other than the caller: a
+    user-level app creates and lists through ``me``; others need the admin scope."""
+    if caller.is_self(ref):
+        return None
+    return responses.missing_scope(ADMIN_SCOPES[endpoint])
+
+
+def charge_daily(conn: Connection, caller: Caller, host_id: str, endpoint: str) -> Response | None:
+    """Count a create/update against the meeting host's daily cap; the 429 when over it.
+
+    Zoom counts the 100 a day per meeting host (the ``schedule_for`` user, else the
+    caller), not per caller.
+    """
+    moment = clock.to_datetime(caller.now_ts)
+    caller.daily = use_daily(conn, host_id, moment)
+    if caller.daily.allowed:
+        return None
+    retry_at = next_utc_midnight(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return responses.daily_limited(category_of(endpoint), caller.daily.limit, retry_at)
 
 
 def _bearer() -> str:
@@ -59,17 +105,10 @@ def _admit(endpoint: str) -> Caller | Any:
         if not granted.intersection(SCOPES[endpoint]):
             return responses.missing_scope(SCOPES[endpoint][0])
         if not allow_qps(conn, grant["account_id"], category, now_ts):
-            return responses.qps_limited(category, qps_limit(category))
-        daily = None
-        if endpoint in _DAILY_LIMITED:
-            # Zoom counts the cap per user; here the user is the one who granted access.
-            moment = clock.to_datetime(now_ts)
-            daily = use_daily(conn, grant["user_id"], moment)
-            if not daily.allowed:
-                retry_at = next_utc_midnight(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-                return responses.daily_limited(category, daily.limit, retry_at)
+            return responses.qps_limited(category, qps_limit(category), next_second(now_ts))
         user = directory.get_user(conn, grant["user_id"])
-    return Caller(grant=grant, user=user or {}, now_ts=now_ts, daily=daily)
+    # The daily cap is charged by the view, once it knows the meeting's host.
+    return Caller(grant=grant, user=user or {}, now_ts=now_ts)
 
 
 def zoom_api(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -10,11 +10,16 @@ from typing import Any
 
 from flask import Response, redirect, render_template, request, url_for
 
-from . import clock, control, directory, faults, grants, meeting_store
+from . import clock, control, directory, faults, grants, meeting_store, registration, url_validation
 from .blueprint import bp
 from .settings import setting
 from .storage import transaction
 
+_REVOCATION_LABELS = {
+    "superseded": "superseded by a newer authorization (4741)",
+    "revoked": "revoked through /oauth/revoke (app uninstalled)",
+    "removed": "app removed in the Marketplace",
+}
 _CLOCK_STEPS = (("+5 minutes", 300), ("+1 hour", 3600), ("+1 day", 86400))
 
 
@@ -24,16 +29,21 @@ def _back(message: str = "") -> Response:
 
 @bp.get("/")
 def console() -> str:
-    """Overview of the sandbox and its switches."""
+    """Overview of the sandbox and its switches (sends a URL validation if one is due)."""
+    url_validation.run_if_due()
     with transaction() as conn:
         now_ts = clock.now_ts(conn)
         users = directory.all_users(conn)
         emails = {user["id"]: user["email"] for user in users}
         grant_rows = grants.all_grants(conn)
+        reasons = {g["id"]: grants.revocation_reason(conn, g["id"]) for g in grant_rows}
         meetings = meeting_store.all_meetings(conn)
+        app_scopes = registration.app_scopes(conn)
+        privileges = directory.scheduling_privileges(conn)
     for grant in grant_rows:
         if grant["revoked_at"] is not None:
-            grant["status"] = "revoked"
+            reason = _REVOCATION_LABELS.get(reasons.get(grant["id"]) or "", "")
+            grant["status"] = f"revoked: {reason}" if reason else "revoked"
         elif grant["refresh_expires_at"] <= now_ts:
             grant["status"] = "expired"
         else:
@@ -50,6 +60,11 @@ def console() -> str:
         modes=faults.MODES,
         clock_steps=_CLOCK_STEPS,
         webhook_url=setting("ZOOM_SANDBOX_WEBHOOK_URL"),
+        app_scopes=app_scopes,
+        selectable_scopes=registration.selectable_scopes(),
+        privileges=[(emails.get(s, s), emails.get(h, h), s, h) for s, h in privileges],
+        validations=url_validation.history(),
+        validation_next_due=url_validation.next_due(),
         message=request.args.get("message", ""),
     )
 
@@ -99,3 +114,34 @@ def console_meeting(meeting_id: int, action: str) -> Response:
     except control.ControlError as exc:
         return _back(str(exc))
     return _back(f"Meeting {meeting_id} {'started' if action == 'start' else 'ended'}.")
+
+
+@bp.post("/console/app-scopes")
+def console_app_scopes() -> Response:
+    """Change the app registration's scopes (the checked boxes)."""
+    try:
+        scopes = control.set_app_scopes(request.form.getlist("scope"))
+    except control.ControlError as exc:
+        return _back(f"Scopes not changed: {exc}")
+    return _back(f"The app is now registered with: {' '.join(scopes)}.")
+
+
+@bp.post("/console/scheduling")
+def console_scheduling() -> Response:
+    """Give or take a scheduling privilege."""
+    allow = request.form.get("action") != "forbid"
+    scheduler, host = request.form.get("scheduler"), request.form.get("host")
+    try:
+        control.set_scheduling(scheduler, host, allow)
+    except control.ControlError as exc:
+        return _back(f"Scheduling privilege not changed: {exc}")
+    verb = "may now" if allow else "may no longer"
+    return _back(f"{scheduler} {verb} schedule meetings for {host}.")
+
+
+@bp.post("/console/url-validation")
+def console_url_validation() -> Response:
+    """Send endpoint.url_validation to the webhook URL now."""
+    result = url_validation.validate("console")
+    outcome = "passed" if result["ok"] else "FAILED"
+    return _back(f"URL validation {outcome} at {result['at']}: {result['detail']}.")

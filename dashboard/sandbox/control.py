@@ -1,4 +1,5 @@
-"""Test and demo controls under ``/_control``: faults, clock, reset, state, meeting life.
+"""Test and demo controls under ``/_control``: faults, clock, reset, state, meeting life,
+the app registration's scopes, scheduling privileges and URL validation.
 
 Plain functions do the work so the HTML console can offer the same switches.
 """
@@ -10,7 +11,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, request
 
-from . import clock, faults, grants, meeting_events, meeting_store, responses
+from . import (
+    clock,
+    directory,
+    faults,
+    grants,
+    meeting_events,
+    meeting_store,
+    registration,
+    responses,
+    url_validation,
+)
 from .blueprint import bp
 from .storage import RESETTABLE, meetings, read_counters, transaction
 from .webhooks_out import send_event
@@ -43,20 +54,65 @@ def clear_faults() -> None:
 
 
 def move_clock(advance_seconds: float | None = None, reset: bool = False) -> dict[str, Any]:
-    """Advance or reset the sandbox clock; return the new time and offset."""
+    """Advance or reset the sandbox clock; return the new time and offset.
+
+    Moving the clock past the 72 h mark sends the scheduled URL validation (its result is
+    in ``url_validation``, else None).
+    """
     with transaction() as conn:
+        url_validation.ensure_anchor(conn)
         if reset:
             clock.reset(conn)
         if advance_seconds:
             clock.advance(conn, float(advance_seconds))
-        return {"now": clock.iso(clock.now_ts(conn)), "offset_seconds": clock.offset(conn)}
+        result = {"now": clock.iso(clock.now_ts(conn)), "offset_seconds": clock.offset(conn)}
+    return {**result, "url_validation": url_validation.run_if_due()}
 
 
 def reset_all() -> None:
-    """Wipe grants, codes, meetings, faults, counters, rate windows and the clock offset."""
+    """Wipe grants, codes, meetings, faults, counters, rate windows, the clock offset, the
+    registration's scopes and URL validations; put the seeded scheduling privileges back."""
     with transaction() as conn:
         for table in RESETTABLE:
             conn.execute(table.delete())
+        directory.seed_scheduling(conn)
+        url_validation.ensure_anchor(conn)
+
+
+def set_app_scopes(scopes: Any) -> list[str]:
+    """Change the app registration's scopes (space- or comma-separated, or a list)."""
+    if not isinstance(scopes, (str, list)):
+        raise ControlError("scopes must be a string or a list of strings")
+    try:
+        with transaction() as conn:
+            return registration.set_app_scopes(conn, scopes)
+    except registration.RegistrationError as exc:
+        raise ControlError(str(exc)) from exc
+
+
+def set_scheduling(scheduler_ref: Any, host_ref: Any, allow: bool) -> list[dict[str, str]]:
+    """Give or take a scheduling privilege (users by id or email, same account)."""
+    with transaction() as conn:
+        scheduler = directory.find_user(conn, str(scheduler_ref or ""))
+        host = directory.find_user(conn, str(host_ref or ""))
+        if scheduler is None or host is None:
+            raise ControlError("scheduler and host must be sandbox users (id or email)", 404)
+        if scheduler["id"] == host["id"]:
+            raise ControlError("a user always schedules for themselves")
+        if scheduler["account_id"] != host["account_id"]:
+            raise ControlError("scheduling privilege only exists within one account")
+        if allow:
+            directory.allow_scheduling(conn, scheduler["id"], host["id"])
+        else:
+            directory.forbid_scheduling(conn, scheduler["id"], host["id"])
+    return scheduling_list()
+
+
+def scheduling_list() -> list[dict[str, str]]:
+    """Every scheduling privilege as ``{"scheduler", "host"}`` (ids)."""
+    with transaction() as conn:
+        pairs = directory.scheduling_privileges(conn)
+    return [{"scheduler": scheduler, "host": host} for scheduler, host in pairs]
 
 
 def snapshot() -> dict[str, Any]:
@@ -77,6 +133,7 @@ def snapshot() -> dict[str, Any]:
         ).scalar_one()
         armed = faults.armed(conn)
         offset = clock.offset(conn)
+        app_scopes = " ".join(registration.app_scopes(conn))
     return {
         "now": clock.iso(now_ts),
         "clock_offset_seconds": offset,
@@ -91,8 +148,13 @@ def snapshot() -> dict[str, Any]:
         "webhooks": {
             "delivered": counts.get("webhooks_delivered", 0),
             "failed": counts.get("webhook_failures", 0),
+            "suppressed": counts.get("webhooks_suppressed", 0),
         },
         "faults": [vars(fault) for fault in armed],
+        "app_scopes": app_scopes,
+        "scheduling": scheduling_list(),
+        "url_validations": url_validation.history(),
+        "url_validation_next_due": url_validation.next_due(),
     }
 
 
@@ -178,3 +240,39 @@ def control_meeting(meeting_id: int, action: str) -> Response:
         return responses.json_response(change_meeting_status(meeting_id, action))
     except ControlError as exc:
         return _refusal(exc)
+
+
+@bp.get("/_control/app")
+def control_app() -> Response:
+    """The app registration: ``{"scopes": "..."}``."""
+    with transaction() as conn:
+        return responses.json_response({"scopes": " ".join(registration.app_scopes(conn))})
+
+
+@bp.post("/_control/app")
+def control_set_app() -> Response:
+    """``{"scopes": "a b c"}`` (or a list): change the registration's scopes."""
+    try:
+        scopes = set_app_scopes(_json().get("scopes"))
+    except ControlError as exc:
+        return _refusal(exc)
+    return responses.json_response({"scopes": " ".join(scopes)})
+
+
+@bp.post("/_control/scheduling")
+def control_scheduling() -> Response:
+    """``{"scheduler": id|email, "host": id|email, "allow": true|false}``."""
+    body = _json()
+    try:
+        pairs = set_scheduling(
+            body.get("scheduler"), body.get("host"), bool(body.get("allow", True))
+        )
+    except ControlError as exc:
+        return _refusal(exc)
+    return responses.json_response({"scheduling": pairs})
+
+
+@bp.post("/_control/url_validation")
+def control_url_validation() -> Response:
+    """Send ``endpoint.url_validation`` now; answers the sandbox's judgement."""
+    return responses.json_response(url_validation.validate("control"))

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .storage import users
+from .storage import get_state, scheduling, set_state, users
 
 CLINIC_ACCOUNT = "sbx-acct-clinic"
 OTHER_ACCOUNT = "sbx-acct-other"
@@ -50,12 +50,68 @@ SEED_USERS: tuple[dict[str, Any], ...] = (
 )
 
 
+# Scheduling privileges of the demo clinic (scheduler -> host): the front desk assigned
+# the owner as its scheduler (Zoom: Settings > Meeting > Schedule privilege), so Lakesis
+# connected as dr.ada may book meetings hosted by the front desk. Nobody else may
+# schedule for anyone; privileges never cross accounts. Change them on the console.
+SEED_SCHEDULING: tuple[tuple[str, str], ...] = (("sbx-user-dr-ada", "sbx-user-front-desk"),)
+_SCHEDULING_SEEDED = "scheduling_seeded"
+
+
 def seed(conn: Connection) -> None:
-    """Insert the seeded users that are missing (idempotent, safe for several processes)."""
+    """Insert the seeded users that are missing (idempotent, safe for several processes),
+    and the demo scheduling privileges once (a tester's later changes are kept)."""
     existing = set(conn.execute(sa.select(users.c.id)).scalars())
     for user in SEED_USERS:
         if user["id"] not in existing:
             conn.execute(users.insert().values(**user))
+    seed_scheduling(conn)
+
+
+def seed_scheduling(conn: Connection) -> None:
+    """Give the seeded users their demo scheduling privileges, unless already done."""
+    if get_state(conn, _SCHEDULING_SEEDED):
+        return
+    for scheduler_id, host_id in SEED_SCHEDULING:
+        allow_scheduling(conn, scheduler_id, host_id)
+    set_state(conn, _SCHEDULING_SEEDED, "1")
+
+
+def may_schedule_for(conn: Connection, scheduler_id: str, host_id: str) -> bool:
+    """Whether ``scheduler_id`` holds scheduling privilege for ``host_id`` (or is them)."""
+    if scheduler_id == host_id:
+        return True
+    row = conn.execute(
+        sa.select(scheduling.c.host_id).where(
+            scheduling.c.scheduler_id == scheduler_id, scheduling.c.host_id == host_id
+        )
+    ).first()
+    return row is not None
+
+
+def allow_scheduling(conn: Connection, scheduler_id: str, host_id: str) -> None:
+    """Let ``scheduler_id`` schedule for ``host_id`` (idempotent)."""
+    if not may_schedule_for(conn, scheduler_id, host_id):
+        conn.execute(scheduling.insert().values(scheduler_id=scheduler_id, host_id=host_id))
+
+
+def forbid_scheduling(conn: Connection, scheduler_id: str, host_id: str) -> None:
+    """Take the privilege back."""
+    conn.execute(
+        scheduling.delete().where(
+            scheduling.c.scheduler_id == scheduler_id, scheduling.c.host_id == host_id
+        )
+    )
+
+
+def scheduling_privileges(conn: Connection) -> list[tuple[str, str]]:
+    """Every (scheduler id, host id) pair, sorted."""
+    rows = conn.execute(
+        sa.select(scheduling.c.scheduler_id, scheduling.c.host_id).order_by(
+            scheduling.c.scheduler_id, scheduling.c.host_id
+        )
+    )
+    return [(row.scheduler_id, row.host_id) for row in rows]
 
 
 def all_users(conn: Connection) -> list[dict[str, Any]]:

@@ -17,7 +17,13 @@ from flask import request
 from sqlalchemy.engine import Connection
 
 from . import clock, responses
-from .ratelimit import category_of, next_utc_midnight, qps_limit
+from .ratelimit import (
+    ACCOUNT_LIGHT_DAILY_QUOTA,
+    category_of,
+    next_second,
+    next_utc_midnight,
+    qps_limit,
+)
 from .settings import setting
 from .storage import bump, faults, transaction
 
@@ -30,14 +36,38 @@ API_ENDPOINTS = (
     "meetings_list",
 )
 ENDPOINTS = ("token", "revoke", *API_ENDPOINTS)
+# Refusals of a refresh other than "Invalid Token!" (Zoom's OAuth error table): each one
+# means the grant is dead. mode -> (HTTP status, body).
+REFRESH_REFUSALS: dict[str, tuple[int, dict[str, str]]] = {
+    "refresh_4733": (
+        400,
+        {"reason": "Authorization code expired (4733)", "error": "invalid_grant"},
+    ),
+    "refresh_4735": (
+        400,
+        {"reason": "The owner of the token does not exist (4735)", "error": "invalid_grant"},
+    ),
+    "refresh_4738": (
+        400,
+        {"reason": "The token has been disabled by the admin (4738)", "error": "invalid_grant"},
+    ),
+    "refresh_4741": (
+        400,
+        {"reason": "The token has been revoked (4741)", "error": "invalid_grant"},
+    ),
+    "refresh_invalid_request": (400, {"reason": "Invalid Token!", "error": "invalid_request"}),
+    "refresh_401": (401, {"reason": "Invalid Token!", "error": "invalid_grant"}),
+}
 MODES = (
     "error_500",
     "error_503",
     "slow",
-    "rate_limit",
-    "rate_limit_no_retry_after",
-    "daily_limit",
+    "rate_limit",  # per-second 429 with X-RateLimit-Reset (epoch seconds)
+    "rate_limit_no_retry_after",  # per-second 429 without Reset (nor Retry-After)
+    "daily_limit",  # daily-cap 429 with Retry-After as an ISO date-time
+    "daily_limit_no_headers",  # daily-cap 429 with only Category/Limit/Remaining
     "invalid_refresh",
+    *REFRESH_REFUSALS,
     "expired_token",
     "timeout_after_commit",
 )
@@ -81,7 +111,7 @@ def armed(conn: Connection) -> list[Fault]:
 
 def _applies(mode: str, endpoint: str) -> bool:
     """Whether an armed mode concerns the current request (others wait for their turn)."""
-    if mode == "invalid_refresh":
+    if mode == "invalid_refresh" or mode in REFRESH_REFUSALS:
         return endpoint == "token" and request.form.get("grant_type") == "refresh_token"
     if mode == "expired_token":
         return endpoint in API_ENDPOINTS
@@ -118,9 +148,18 @@ def _early_response(fault: Fault) -> Any:
         case "error_503":
             return responses.server_error(503)
         case "rate_limit":
-            return responses.qps_limited(category, qps_limit(category))
+            with transaction() as conn:
+                reset_at = next_second(clock.now_ts(conn))
+            return responses.qps_limited(category, qps_limit(category), reset_at)
         case "rate_limit_no_retry_after":
-            return responses.qps_limited(category, qps_limit(category), retry_after=False)
+            return responses.qps_limited(category, qps_limit(category), None)
+        case "daily_limit_no_headers":
+            return responses.daily_limited_bare(
+                category,
+                int(setting("ZOOM_SANDBOX_DAILY_MEETING_LIMIT")),
+                ACCOUNT_LIGHT_DAILY_QUOTA,
+                ACCOUNT_LIGHT_DAILY_QUOTA - 1,
+            )
         case "daily_limit":
             with transaction() as conn:
                 reset_at = next_utc_midnight(clock.now(conn))
@@ -131,6 +170,9 @@ def _early_response(fault: Fault) -> Any:
             )
         case "invalid_refresh":
             return responses.invalid_token_grant()
+        case mode if mode in REFRESH_REFUSALS:
+            status, body = REFRESH_REFUSALS[mode]
+            return responses.json_response(body, status)
         case "expired_token":
             return responses.expired_token()
     return None

@@ -17,9 +17,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import directory
-from .storage import access_tokens, auth_codes, grants
+from .storage import access_tokens, auth_codes, grant_revocations, grants
 
 CODE_TTL_SECONDS = 300
+
+# The refresh refusal for a grant that a newer authorization replaced (OAuth error 4741:
+# "With multiple authorizations, the last token issued is considered valid, and the
+# previous ones are invalidated"). Zoom's token errors are {"reason", "error"}; the error
+# stays invalid_grant, the reason names the cause.
+SUPERSEDED_REASON = (
+    "The token has been revoked (4741): with multiple authorizations, the last token "
+    "issued is considered valid, and the previous ones are invalidated."
+)
 
 # Scopes the sandbox app is configured with in its (imaginary) Marketplace listing:
 # granular and classic meeting/user scopes, nothing for recordings, chat or media.
@@ -160,8 +169,39 @@ def grant_for_code(
             created_at=now_ts,
         )
     ).inserted_primary_key[0]
+    _supersede(
+        conn, user_id=code_row.user_id, client_id=code_row.client_id, keep=grant_id, now_ts=now_ts
+    )
     access = _new_access_token(conn, grant_id, now_ts, access_ttl)
     return TokenPair(access, refresh_token, code_row.scopes)
+
+
+def _end_grants(conn: Connection, query: Any, reason: str, now_ts: float) -> int:
+    """Revoke the live grants a query selects, remembering why; return how many."""
+    ids = [
+        row.id
+        for row in conn.execute(sa.select(grants.c.id).where(query, grants.c.revoked_at.is_(None)))
+    ]
+    for grant_id in ids:
+        conn.execute(grants.update().where(grants.c.id == grant_id).values(revoked_at=now_ts))
+        conn.execute(grant_revocations.delete().where(grant_revocations.c.grant_id == grant_id))
+        conn.execute(grant_revocations.insert().values(grant_id=grant_id, reason=reason))
+    return len(ids)
+
+
+def _supersede(conn: Connection, *, user_id: str, client_id: str, keep: int, now_ts: float) -> int:
+    """A new grant kills every earlier grant of the same user and app (4741)."""
+    query = sa.and_(
+        grants.c.user_id == user_id, grants.c.client_id == client_id, grants.c.id != keep
+    )
+    return _end_grants(conn, query, "superseded", now_ts)
+
+
+def revocation_reason(conn: Connection, grant_id: int) -> str | None:
+    """Why a revoked grant was revoked ("revoked", "removed", "superseded"), or None."""
+    return conn.execute(
+        sa.select(grant_revocations.c.reason).where(grant_revocations.c.grant_id == grant_id)
+    ).scalar()
 
 
 def refresh(
@@ -179,7 +219,11 @@ def refresh(
     row = conn.execute(
         sa.select(grants).where(grants.c.refresh_hash == old_hash, grants.c.client_id == client_id)
     ).first()
-    if row is None or row.revoked_at is not None or row.refresh_expires_at <= now_ts:
+    if row is not None and row.revoked_at is not None:
+        if revocation_reason(conn, row.id) == "superseded":
+            raise GrantError("invalid_grant", SUPERSEDED_REASON)
+        raise dead
+    if row is None or row.refresh_expires_at <= now_ts:
         raise dead
     new_refresh = secrets.token_urlsafe(48)
     # Conditional on the old hash, so of two concurrent refreshes only one can rotate even
@@ -195,35 +239,46 @@ def refresh(
     return TokenPair(access, new_refresh, row.scopes)
 
 
-def revoke_token(conn: Connection, *, token: str, client_id: str, now_ts: float) -> bool:
-    """Revoke the whole grant an access or refresh token belongs to; False if unknown."""
+@dataclass(frozen=True)
+class RevokeTarget:
+    """What a token given to /oauth/revoke belongs to.
+
+    ``kind``: "unknown" (never issued, or a rotated-out refresh token), "dead" (its grant
+    is already revoked or past its lifetime), "expired_access" (an access token past its
+    hour on a live grant), "live" (a working access or refresh token).
+    """
+
+    kind: str
+    grant: dict[str, Any] | None = None
+
+
+def revoke_target(conn: Connection, *, token: str, client_id: str, now_ts: float) -> RevokeTarget:
+    """Classify a token for /oauth/revoke (see ``RevokeTarget``)."""
     token_hash = digest(token)
-    grant_id = conn.execute(
-        sa.select(access_tokens.c.grant_id).where(access_tokens.c.token_hash == token_hash)
-    ).scalar()
-    if grant_id is None:
-        grant_id = conn.execute(
-            sa.select(grants.c.id).where(grants.c.refresh_hash == token_hash)
-        ).scalar()
-    if grant_id is None:
-        return False
-    conn.execute(
-        grants.update()
-        .where(grants.c.id == grant_id, grants.c.client_id == client_id)
-        .where(grants.c.revoked_at.is_(None))
-        .values(revoked_at=now_ts)
-    )
-    return True
+    access = conn.execute(
+        sa.select(access_tokens).where(access_tokens.c.token_hash == token_hash)
+    ).first()
+    if access is not None:
+        query = sa.select(grants).where(grants.c.id == access.grant_id)
+    else:
+        query = sa.select(grants).where(grants.c.refresh_hash == token_hash)
+    row = conn.execute(query.where(grants.c.client_id == client_id)).first()
+    if row is None:
+        return RevokeTarget("unknown")
+    grant = dict(row._mapping)
+    if row.revoked_at is not None or row.refresh_expires_at <= now_ts:
+        return RevokeTarget("dead", grant)
+    if access is not None and access.expires_at <= now_ts:
+        return RevokeTarget("expired_access", grant)
+    return RevokeTarget("live", grant)
 
 
-def revoke_user(conn: Connection, *, user_id: str, client_id: str, now_ts: float) -> int:
+def revoke_user(
+    conn: Connection, *, user_id: str, client_id: str, now_ts: float, reason: str = "removed"
+) -> int:
     """Revoke every live grant a user gave a client (app removed); return how many."""
-    return conn.execute(
-        grants.update()
-        .where(grants.c.user_id == user_id, grants.c.client_id == client_id)
-        .where(grants.c.revoked_at.is_(None))
-        .values(revoked_at=now_ts)
-    ).rowcount
+    query = sa.and_(grants.c.user_id == user_id, grants.c.client_id == client_id)
+    return _end_grants(conn, query, reason, now_ts)
 
 
 def authenticate(conn: Connection, access_token: str, now_ts: float) -> dict[str, Any] | str:

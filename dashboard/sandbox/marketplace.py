@@ -1,6 +1,8 @@
 """A sandbox "Zoom App Marketplace": Manage > Added Apps > Remove, as Zoom's own steps.
 
 Removing the app revokes every grant the user gave it and sends ``app_deauthorized``.
+``/oauth/revoke`` with a working token does the same (Zoom: revoking uninstalls the app),
+through ``uninstall`` below.
 """
 
 from __future__ import annotations
@@ -40,10 +42,25 @@ def deauthorization_payload(
         "user_data_retention": "true" if retain else "false",
         "deauthorization_time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
-    message = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    message = json.dumps(
+        payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    ).encode()
     secret = str(setting("ZOOM_CLIENT_SECRET")).encode()
     payload["signature"] = hmac.new(secret, message, hashlib.sha256).hexdigest()
     return payload
+
+
+def uninstall(user: dict[str, Any], client_id: str, *, retain: bool, reason: str) -> int:
+    """Remove the app for a user: revoke all their grants of it, then (once committed)
+    send ``app_deauthorized``. Returns how many grants died (no event when none)."""
+    with transaction() as conn:
+        now_ts = clock.now_ts(conn)
+        revoked = grants.revoke_user(
+            conn, user_id=user["id"], client_id=client_id, now_ts=now_ts, reason=reason
+        )
+    if revoked:
+        send_event("app_deauthorized", deauthorization_payload(user, client_id, retain, now_ts))
+    return revoked
 
 
 @bp.get("/marketplace")
@@ -105,10 +122,7 @@ def marketplace_remove() -> Response:
     retain = request.form.get("user_data_retention") == "true"
     with transaction() as conn:
         user = _chosen_user(conn, request.form.get("user"))
-        if user is None:
-            return redirect(url_for(".marketplace_manage"))
-        now_ts = clock.now_ts(conn)
-        revoked = grants.revoke_user(conn, user_id=user["id"], client_id=client_id, now_ts=now_ts)
-    if revoked:
-        send_event("app_deauthorized", deauthorization_payload(user, client_id, retain, now_ts))
+    if user is None:
+        return redirect(url_for(".marketplace_manage"))
+    uninstall(user, client_id, retain=retain, reason="removed")
     return redirect(url_for(".marketplace_manage", user=user["id"], removed="1"))

@@ -14,8 +14,10 @@ def _operator(user: dict[str, Any]) -> dict[str, str]:
 
 
 def created(meeting: dict[str, Any], account_id: str, by: dict[str, Any]) -> dict[str, Any]:
-    """``meeting.created``: who created it and the meeting (no start_url: it is a secret)."""
-    obj = {key: meeting[key] for key in (*_BRIEF, "join_url", "agenda", "settings")}
+    """``meeting.created``: who created it and the meeting, its ``password`` included
+    (no start_url: it is the host's key)."""
+    keys = (*_BRIEF, "join_url", "password", "agenda", "settings")
+    obj = {key: meeting[key] for key in keys}
     return {"account_id": account_id, **_operator(by), "object": obj}
 
 
@@ -39,8 +41,14 @@ def updated(
 
 
 def deleted(meeting: dict[str, Any], account_id: str, by: dict[str, Any]) -> dict[str, Any]:
-    """``meeting.deleted``: who deleted it and the meeting's brief."""
-    return {"account_id": account_id, **_operator(by), "object": {k: meeting[k] for k in _BRIEF}}
+    """``meeting.deleted``: who deleted it and the meeting's brief. Zoom's deleted events
+    may lack ``operator_id``; the product copes with both (its own tests send it without),
+    and the sandbox sends it so a deletion by a colleague can be told apart."""
+    return {
+        "account_id": account_id,
+        **_operator(by),
+        "object": {k: meeting[k] for k in _BRIEF},
+    }
 
 
 def started(meeting: dict[str, Any], account_id: str, now_ts: float) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from flask import Response, request
 from sqlalchemy.engine import Connection
 
 from . import directory, meeting_events, meeting_store, responses
-from .api_auth import Caller, zoom_api
+from .api_auth import Caller, charge_daily, other_user_refusal, zoom_api
 from .blueprint import bp, sandbox_state
 from .storage import transaction
 from .validation import validate_meeting
@@ -58,14 +58,31 @@ def _visible_meeting(conn: Connection, caller: Caller, ref: str) -> Any:
     return row
 
 
-def _may_change(caller: Caller, row: Any) -> bool:
-    """Host, whoever scheduled it, or an account owner/admin may change a meeting."""
+def _may_change(conn: Connection, caller: Caller, row: Any) -> bool:
+    """Host, whoever scheduled it, a scheduler of the host, or an account owner/admin."""
     user = caller.user
-    return user["id"] in (row.host_id, row.created_by) or user["role_name"] in _ADMIN_ROLES
+    return (
+        user["id"] in (row.host_id, row.created_by)
+        or user["role_name"] in _ADMIN_ROLES
+        or directory.may_schedule_for(conn, user["id"], row.host_id)
+    )
 
 
 def _not_host() -> Response:
     return responses.api_error(3003, "You are not the meeting host.", 400)
+
+
+def _schedule_for(conn: Connection, caller: Caller, ref: str) -> dict[str, Any] | Response:
+    """The ``schedule_for`` user, if the caller holds scheduling privilege for them.
+
+    Unknown or in another account: 1001. Known but no privilege: 400 code 3000.
+    """
+    host = _account_user(conn, caller, ref)
+    if host is None:
+        return _no_user(ref)
+    if not directory.may_schedule_for(conn, caller.user["id"], host["id"]):
+        return responses.api_error(3000, f"You cannot schedule a meeting for {ref}", 400)
+    return host
 
 
 def _validation_failed(errors: list[dict[str, str]]) -> Response:
@@ -76,17 +93,21 @@ def _validation_failed(errors: list[dict[str, str]]) -> Response:
 @zoom_api("meetings_create")
 def create_meeting(caller: Caller, user_ref: str) -> Response:
     """Create a meeting for a user (``me``, id or email), optionally ``schedule_for``."""
+    refusal = other_user_refusal(caller, "meetings_create", user_ref)
+    if refusal:
+        return refusal
     body, refusal = _meeting_body()
     if refusal:
         return refusal
     with transaction() as conn:
-        host = _account_user(conn, caller, user_ref)
-        if host is None:
-            return _no_user(user_ref)
+        host: dict[str, Any] | Response = caller.user
         if body.get("schedule_for"):
-            host = _account_user(conn, caller, body["schedule_for"])
-            if host is None:
-                return _no_user(body["schedule_for"])
+            host = _schedule_for(conn, caller, body["schedule_for"])
+            if isinstance(host, Response):
+                return host
+        refusal = charge_daily(conn, caller, host["id"], "meetings_create")
+        if refusal:
+            return refusal
         meeting = meeting_store.create(
             conn, host=host, creator_id=caller.user["id"], body=body, now_ts=caller.now_ts
         )
@@ -119,13 +140,17 @@ def update_meeting(caller: Caller, meeting_ref: str) -> Response:
         row = _visible_meeting(conn, caller, meeting_ref)
         if row is None:
             return _no_meeting(meeting_ref)
-        if not _may_change(caller, row):
+        if not _may_change(conn, caller, row):
             return _not_host()
-        new_host = None
+        new_host: dict[str, Any] | Response | None = None
         if body.get("schedule_for"):
-            new_host = _account_user(conn, caller, body["schedule_for"])
-            if new_host is None:
-                return _no_user(body["schedule_for"])
+            new_host = _schedule_for(conn, caller, body["schedule_for"])
+            if isinstance(new_host, Response):
+                return new_host
+        host_id = new_host["id"] if new_host else row.host_id
+        refusal = charge_daily(conn, caller, host_id, "meetings_update")
+        if refusal:
+            return refusal
         old, new = meeting_store.update(conn, row, body, new_host, caller.now_ts)
         meeting = meeting_store.present(meeting_store.get(conn, row.id))
     if new:
@@ -144,7 +169,7 @@ def delete_meeting(caller: Caller, meeting_ref: str) -> Response:
         row = _visible_meeting(conn, caller, meeting_ref)
         if row is None:
             return _no_meeting(meeting_ref)
-        if not _may_change(caller, row):
+        if not _may_change(conn, caller, row):
             return _not_host()
         if row.status == "started":
             return responses.api_error(3002, f"Meeting {row.id} is in progress", 400)
@@ -174,7 +199,14 @@ def _page_offset(token: str) -> int | None:
 @bp.get("/v2/users/<user_ref>/meetings")
 @zoom_api("meetings_list")
 def list_meetings(caller: Caller, user_ref: str) -> Response:
-    """A user's meetings of one type, paged with ``next_page_token`` ("" at the end)."""
+    """A user's meetings of one type, paged with ``next_page_token`` ("" at the end).
+
+    A user-level app lists through ``me`` (or the caller's own id/email); another user's
+    list needs ``meeting:read:list_meetings:admin``: 4711.
+    """
+    refusal = other_user_refusal(caller, "meetings_list", user_ref)
+    if refusal:
+        return refusal
     kind = request.args.get("type", "scheduled")
     if kind not in _LIST_TYPES:
         return _validation_failed([{"field": "type", "message": "Invalid field."}])

@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Response, redirect, render_template, request
 
-from . import clock, directory, grants, responses
+from . import clock, directory, grants, marketplace, registration, responses
 from .blueprint import bp, sandbox_state
 from .faults import fault_switch
-from .settings import DEFAULT_SCOPES, setting
+from .settings import setting
 from .storage import bump, transaction
 
 _AUTH_PARAMS = (
@@ -56,10 +56,14 @@ def _check_request(params: dict[str, str]) -> tuple[str, int] | Response | list[
         return back("unsupported_response_type")
     if params.get("code_challenge") and params.get("code_challenge_method") != "S256":
         return back("invalid_request")
-    scopes = (params.get("scope") or DEFAULT_SCOPES).split()
-    if not set(scopes) <= grants.ALLOWED_SCOPES:
-        return back("invalid_scope")
-    return scopes
+    if params.get("scope"):
+        # Kept for tests that want a narrower grant; a real user-managed app sends none.
+        scopes = params["scope"].split()
+        if not set(scopes) <= grants.ALLOWED_SCOPES:
+            return back("invalid_scope")
+        return scopes
+    with transaction() as conn:
+        return registration.app_scopes(conn)
 
 
 @bp.get("/oauth/authorize")
@@ -179,17 +183,29 @@ def token() -> Response:
 @bp.post("/oauth/revoke")
 @fault_switch("revoke")
 def revoke() -> Response:
-    """Revoke the grant behind an access or refresh token (``token`` in form or query).
+    """Revoke a token (``token`` in form or query): Zoom then uninstalls the app for the
+    user and sends ``app_deauthorized``.
 
-    An unknown token also answers success, as RFC 7009 asks: the caller's goal is met.
+    - a working access or refresh token: every grant of that user and app dies, the app
+      is removed, and ``app_deauthorized`` follows (``user_data_retention`` "false");
+    - an access token past its hour: refused, nothing revoked (Zoom may not accept it; a
+      client revokes the refresh token instead, or refreshes first);
+    - an unknown token, or one of a grant already dead: success, nothing sent (RFC 7009:
+      the caller's goal is met).
     """
     if not _client_ok():
         return responses.invalid_client()
     token_value = request.form.get("token") or request.args.get("token", "")
     if not token_value:
         return responses.oauth_error("invalid_request", "Invalid Token!")
+    client_id = setting("ZOOM_CLIENT_ID")
     with transaction() as conn:
-        grants.revoke_token(
-            conn, token=token_value, client_id=setting("ZOOM_CLIENT_ID"), now_ts=clock.now_ts(conn)
+        target = grants.revoke_target(
+            conn, token=token_value, client_id=client_id, now_ts=clock.now_ts(conn)
         )
+        user = directory.get_user(conn, target.grant["user_id"]) if target.grant else None
+    if target.kind == "expired_access":
+        return responses.oauth_error("invalid_request", "Invalid Token!")
+    if target.kind == "live" and user is not None:
+        marketplace.uninstall(user, client_id, retain=False, reason="revoked")
     return responses.json_response({"status": "success"})

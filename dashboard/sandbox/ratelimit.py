@@ -15,8 +15,11 @@ from sqlalchemy.engine import Connection
 from .settings import setting
 from .storage import rate_windows
 
-# Zoom: create is Medium; get/update/delete/list are Light.
-_CATEGORIES = {"meetings_create": "Medium"}
+# Zoom: create and list meetings are Medium; get/update/delete and users/me are Light.
+_CATEGORIES = {"meetings_create": "Medium", "meetings_list": "Medium"}
+# What the header-less daily-cap 429 carries in Limit/Remaining: the account's daily
+# Light quota (Free plan: 6000), not the host's 100 create/update requests.
+ACCOUNT_LIGHT_DAILY_QUOTA = 6000
 
 
 def category_of(endpoint: str) -> str:
@@ -33,6 +36,11 @@ def qps_limit(category: str) -> int:
 def daily_limit() -> int:
     """Meeting create/update requests allowed per user per UTC day."""
     return int(setting("ZOOM_SANDBOX_DAILY_MEETING_LIMIT"))
+
+
+def next_second(now_ts: float) -> int:
+    """``X-RateLimit-Reset`` of a per-second 429: when the next window opens (epoch s)."""
+    return int(now_ts) + 1
 
 
 def next_utc_midnight(moment: datetime) -> datetime:
@@ -70,7 +78,9 @@ class DailyUsage:
 
 
 def use_daily(conn: Connection, user_id: str, moment: datetime) -> DailyUsage:
-    """Count a meeting create/update for the user today (UTC, sandbox clock)."""
+    """Count a meeting create/update against the meeting host's cap today (UTC, sandbox
+    clock). ``user_id`` is the meeting's host (the ``schedule_for`` user, else the
+    caller), not the caller: Zoom counts the 100 a day per host."""
     limit = daily_limit()
     count = _hit(conn, f"daily:{user_id}", moment.strftime("%Y-%m-%d"))
     return DailyUsage(allowed=count <= limit, limit=limit, remaining=max(limit - count, 0))

@@ -15,9 +15,9 @@ DAILY_MESSAGE = (
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response serialised compactly, as Zoom sends it."""
+    """A JSON response serialised compactly, as Zoom sends it (raw UTF-8, no escapes)."""
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
         status=status,
         mimetype="application/json",
         headers=headers or {},
@@ -66,20 +66,25 @@ def unknown_token() -> Response:
 
 
 def missing_scope(scope: str) -> Response:
-    """401 code 4711: the token lacks the scope the endpoint needs."""
-    return api_error(4711, f"Invalid access token, does not contain scopes:[{scope}]", 401)
+    """HTTP 400 (not 401) code 4711: the token lacks the scope the endpoint needs.
+
+    Not fixed by a refresh, nor by a reconnect unless the app registration gains it.
+    """
+    return api_error(4711, f"Invalid access token, does not contain scopes:[{scope}].", 400)
 
 
-def qps_limited(category: str, limit: int, retry_after: bool = True) -> Response:
-    """429 for the per-second limit; ``retry_after=False`` mimics Zoom answers without it."""
+def qps_limited(category: str, limit: int, reset_at: int | None) -> Response:
+    """429 for the per-second limit: ``X-RateLimit-Reset`` (epoch seconds), never
+    ``Retry-After`` (Zoom documents that on daily limits only). ``reset_at=None`` gives
+    the bare variant with neither, as seen in practice."""
     headers = {
         "X-RateLimit-Category": category,
         "X-RateLimit-Type": "QPS",
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": "0",
     }
-    if retry_after:
-        headers["Retry-After"] = "1"
+    if reset_at is not None:
+        headers["X-RateLimit-Reset"] = str(reset_at)
     return json_response({"code": 429, "message": QPS_MESSAGE}, 429, headers)
 
 
@@ -93,6 +98,21 @@ def daily_limited(category: str, limit: int, retry_at_iso: str) -> Response:
         "Retry-After": retry_at_iso,
     }
     return json_response({"code": 429, "message": DAILY_MESSAGE.format(limit=limit)}, 429, headers)
+
+
+def daily_limited_bare(
+    category: str, daily_cap: int, account_limit: int, account_remaining: int
+) -> Response:
+    """The daily cap as also seen in practice: no ``Retry-After``, no ``X-RateLimit-Type``,
+    and Limit/Remaining carrying the account's Light quota rather than the host's 100."""
+    headers = {
+        "X-RateLimit-Category": category,
+        "X-RateLimit-Limit": str(account_limit),
+        "X-RateLimit-Remaining": str(account_remaining),
+    }
+    return json_response(
+        {"code": 429, "message": DAILY_MESSAGE.format(limit=daily_cap)}, 429, headers
+    )
 
 
 def server_error(status: int) -> Response:

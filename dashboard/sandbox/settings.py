@@ -9,7 +9,7 @@ from flask import current_app
 
 DEFAULT_SCOPES = (
     "meeting:read:meeting meeting:write:meeting meeting:update:meeting "
-    "meeting:delete:meeting user:read:user"
+    "meeting:delete:meeting meeting:read:list_meetings user:read:user"
 )
 
 DEFAULTS: dict[str, Any] = {

@@ -107,6 +107,35 @@ rate_windows = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
 )
 
+# Who may schedule meetings for whom (Zoom's "scheduling privilege"): scheduler -> host.
+scheduling = sa.Table(
+    "sbx_scheduling",
+    metadata,
+    sa.Column("scheduler_id", sa.String(64), primary_key=True),
+    sa.Column("host_id", sa.String(64), primary_key=True),
+)
+
+# Why a grant died, when it did not simply rotate: "revoked" (/oauth/revoke), "removed"
+# (Marketplace), "superseded" (the user authorized the app again: OAuth error 4741).
+grant_revocations = sa.Table(
+    "sbx_grant_revocations",
+    metadata,
+    sa.Column("grant_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+)
+
+# Every endpoint.url_validation the sandbox sent, and whether the app answered right.
+url_validations = sa.Table(
+    "sbx_url_validations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sent_at", sa.Float, nullable=False),  # sandbox clock
+    sa.Column("trigger", sa.String(16), nullable=False),  # "console", "control", "schedule"
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
 state = sa.Table(
     "sbx_state",
     metadata,
@@ -114,8 +143,21 @@ state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-# Everything /_control/reset wipes; seeded users stay.
-RESETTABLE = (auth_codes, grants, access_tokens, meetings, faults, counters, rate_windows, state)
+# Everything /_control/reset wipes; seeded users stay (and the seeded scheduling
+# privileges are put back by ``directory.seed_scheduling``).
+RESETTABLE = (
+    auth_codes,
+    grants,
+    access_tokens,
+    meetings,
+    faults,
+    counters,
+    rate_windows,
+    state,
+    scheduling,
+    grant_revocations,
+    url_validations,
+)
 
 
 def create_engine(url: str) -> Engine:
@@ -178,3 +220,15 @@ def bump(conn: Connection, name: str, by: int = 1) -> None:
 def read_counters(conn: Connection) -> dict[str, int]:
     """All counters as a dict."""
     return {row.name: row.value for row in conn.execute(sa.select(counters))}
+
+
+def get_state(conn: Connection, key: str) -> str | None:
+    """A value of the sandbox's key/value state, or None."""
+    return conn.execute(sa.select(state.c.value).where(state.c.key == key)).scalar()
+
+
+def set_state(conn: Connection, key: str, value: str) -> None:
+    """Store a value in the sandbox's key/value state."""
+    updated = conn.execute(state.update().where(state.c.key == key).values(value=value)).rowcount
+    if not updated:
+        conn.execute(state.insert().values(key=key, value=value))

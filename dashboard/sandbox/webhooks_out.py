@@ -1,9 +1,13 @@
 """Outgoing webhooks, signed as Zoom signs them, delivered inline or on a thread.
 
 Signature: ``v0=`` + hex HMAC-SHA256(secret token, ``"v0:{timestamp}:{raw body}"``), over
-compact JSON. The timestamp header is real time (the receiver checks it against its own
-clock); ``event_ts`` in the body follows the sandbox clock like everything else.
-Delivery failures are logged and counted, never raised into the API request.
+compact JSON in raw UTF-8 (``ensure_ascii=False``: "João" as UTF-8 bytes, not an escape),
+which is what Zoom sends and what its own sample receiver re-serializes to. Each delivery
+carries an ``x-zm-trackingid``. While the endpoint's latest URL validation failed, events
+are not delivered (Zoom stops sending to such an endpoint). The timestamp header is real
+time (the receiver checks it against its own clock); ``event_ts`` in the body follows the
+sandbox clock like everything else. Delivery failures are logged and counted, never
+raised into the API request.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Engine
 
 from . import clock
 from .settings import setting
-from .storage import bump, transaction
+from .storage import bump, transaction, url_validations
+from .tracking import HEADER as TRACKING_HEADER
+from .tracking import tracking_id
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,24 @@ class Delivery:
     event: str
     body: bytes
     attempt: int = 0
+    tracking: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.tracking:
+            self.tracking = tracking_id()
+
+
+def post_signed(delivery: Delivery) -> requests.Response:
+    """POST a delivery with Zoom's headers; raises ``requests.RequestException``."""
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "x-zm-request-timestamp": timestamp,
+        "x-zm-signature": sign(delivery.secret, timestamp, delivery.body),
+        TRACKING_HEADER: delivery.tracking,
+        "User-Agent": "Zoom Marketplace/1.0a (Lakesis sandbox)",
+    }
+    return requests.post(delivery.url, data=delivery.body, headers=headers, timeout=TIMEOUT_SECONDS)
 
 
 class WebhookSender:
@@ -64,17 +89,8 @@ class WebhookSender:
 
     def deliver_now(self, delivery: Delivery) -> bool:
         """One attempt; True on a 2xx answer. Logs and counts, never raises."""
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "x-zm-request-timestamp": timestamp,
-            "x-zm-signature": sign(delivery.secret, timestamp, delivery.body),
-            "User-Agent": "Zoom Marketplace/1.0a (Lakesis sandbox)",
-        }
         try:
-            answer = requests.post(
-                delivery.url, data=delivery.body, headers=headers, timeout=TIMEOUT_SECONDS
-            )
+            answer = post_signed(delivery)
             ok = 200 <= answer.status_code < 300
             outcome = f"HTTP {answer.status_code}"
         except requests.RequestException as exc:
@@ -135,9 +151,21 @@ class WebhookSender:
 
 
 def envelope(event: str, payload: dict[str, Any], event_ts_ms: int) -> bytes:
-    """Zoom's event envelope as compact JSON bytes."""
+    """Zoom's event envelope as compact JSON in raw UTF-8 bytes (no unicode escapes)."""
     body = {"event": event, "event_ts": event_ts_ms, "payload": payload}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def endpoint_failed_validation(conn: Any) -> bool:
+    """Whether the latest URL validation of the endpoint failed (then Zoom stops sending)."""
+    url = setting("ZOOM_SANDBOX_WEBHOOK_URL")
+    latest = conn.execute(
+        sa.select(url_validations.c.ok)
+        .where(url_validations.c.url == url)
+        .order_by(url_validations.c.id.desc())
+        .limit(1)
+    ).first()
+    return latest is not None and not latest.ok
 
 
 def send_event(event: str, payload: dict[str, Any]) -> None:
@@ -148,6 +176,10 @@ def send_event(event: str, payload: dict[str, Any]) -> None:
     try:
         with transaction() as conn:
             event_ts = int(clock.now_ts(conn) * 1000)
+            if endpoint_failed_validation(conn):
+                bump(conn, "webhooks_suppressed")
+                log.warning("zoom sandbox: %s not sent: endpoint failed URL validation", event)
+                return
         delivery = Delivery(
             url=setting("ZOOM_SANDBOX_WEBHOOK_URL"),
             secret=setting("ZOOM_WEBHOOK_SECRET_TOKEN"),

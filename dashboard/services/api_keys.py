@@ -13,6 +13,7 @@ from dashboard.models import ApiKey, Workspace
 from dashboard.orm import utcnow
 from dashboard.services import NotFound, ServiceError
 from dashboard.services.audit import Actor, record
+from dashboard.services.unit_of_work import transaction
 
 KEY_PREFIX = "lks_"
 
@@ -36,10 +37,10 @@ def issue(workspace: Workspace, actor: Actor, name: str, created_by_id: int | No
     secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(workspace_id=workspace.id, name=name, prefix=prefix, key_hash=_hash(secret),
                  created_by_id=created_by_id)
-    db.session.add(key)
-    db.session.flush()
-    record(workspace.id, actor, "api_key.created", ("api_key", key.id, f"{name} ({prefix})"))
-    db.session.commit()
+    with transaction():
+        db.session.add(key)
+        db.session.flush()
+        record(workspace.id, actor, "api_key.created", ("api_key", key.id, f"{name} ({prefix})"))
     return IssuedKey(key, secret)
 
 
@@ -54,10 +55,10 @@ def revoke(workspace: Workspace, actor: Actor, key_id: int) -> ApiKey:
     if key is None or key.workspace_id != workspace.id:
         raise NotFound("API key")
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        record(workspace.id, actor, "api_key.revoked",
-               ("api_key", key.id, f"{key.name} ({key.prefix})"))
-        db.session.commit()
+        with transaction():
+            key.revoked_at = utcnow()
+            record(workspace.id, actor, "api_key.revoked",
+                   ("api_key", key.id, f"{key.name} ({key.prefix})"))
     return key
 
 
@@ -71,6 +72,11 @@ def authenticate(secret: str) -> ApiKey | None:
     now = utcnow()
     # Writing on every call would serialize the API on one row; a minute's precision will do.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        key.last_used_at = now
-        db.session.commit()
+        with transaction():
+            key.last_used_at = now
     return key
+
+
+def workspace_of(key: ApiKey) -> Workspace:
+    """The workspace a key calls for."""
+    return db.session.get(Workspace, key.workspace_id)

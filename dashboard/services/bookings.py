@@ -1,4 +1,9 @@
-"""Bookings and their Zoom meetings: each change and its outbox operation in one transaction."""
+"""Bookings and their Zoom meetings: each change and its outbox operation in one transaction.
+
+Every change commits through ``unit_of_work.transaction``: a refusal (``ServiceError``) or a
+failure leaves nothing in the session. What an operator may do to a booking is decided by
+``booking_actions.offered_actions``; the changes below refuse what it does not offer.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ from dashboard.models import (
 )
 from dashboard.services import NotFound, ServiceError, outbox
 from dashboard.services.audit import Actor, record
+from dashboard.services.booking_actions import BookingActions, Offer, offered_actions
 from dashboard.services.booking_input import NewBooking
+from dashboard.services.unit_of_work import transaction
 
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -36,6 +43,16 @@ class Conflict(ServiceError):
 
 def _target(booking: Booking) -> tuple[str, int, str]:
     return ("booking", booking.id, f"{booking.title} ({booking.external_ref})")
+
+
+def _refuse_unless(offer: Offer) -> None:
+    if not offer.allowed:
+        raise Conflict(offer.reason or "This booking does not offer that now.")
+
+
+def actions(booking: Booking) -> BookingActions:
+    """What an operator may do to ``booking`` now, and why not."""
+    return offered_actions(booking, open_operation=_open_operation(booking) is not None)
 
 
 def get(workspace: Workspace, booking_id: int) -> Booking:
@@ -72,23 +89,19 @@ def create(workspace: Workspace, actor: Actor, new: NewBooking) -> tuple[Booking
             timezone=new.timezone, host_email=new.host_email, customer_name=new.customer_name,
             customer_email=new.customer_email, fingerprint=fingerprint)
         booking.meeting = Meeting(workspace_id=workspace.id)
-        db.session.add(booking)
         try:
-            db.session.flush()
-            outbox.enqueue(booking, OperationKind.CREATE, actor.label)
-            record(workspace.id, actor, "booking.created", _target(booking),
-                   start=new.start_at.isoformat(), duration_minutes=new.duration_minutes)
-            db.session.commit()
+            # Rolled back on any failure: a flushed booking left in the session would be
+            # written by a later commit without its operation.
+            with transaction():
+                db.session.add(booking)
+                db.session.flush()
+                outbox.enqueue(booking, OperationKind.CREATE, actor.label)
+                record(workspace.id, actor, "booking.created", _target(booking),
+                       start=new.start_at.isoformat(), duration_minutes=new.duration_minutes)
             return booking, True
         except IntegrityError:  # the same reference arrived twice at once: the first won
-            db.session.rollback()
             existing = db.session.scalar(select(Booking).where(
                 Booking.workspace_id == workspace.id, Booking.external_ref == new.external_ref))
-        except Exception:
-            # The booking is flushed: leave it in the session and a caller's later commit
-            # would write it without its operation.
-            db.session.rollback()
-            raise
     if existing is not None and existing.fingerprint == fingerprint:
         return existing, False
     raise Conflict("A booking with this external_ref already exists with other details.",
@@ -98,60 +111,59 @@ def create(workspace: Workspace, actor: Actor, new: NewBooking) -> tuple[Booking
 def reschedule(workspace: Workspace, actor: Actor, booking: Booking,
                changes: dict[str, Any]) -> Booking:
     """Apply new time, duration, zone, title or host; the meeting follows."""
-    if booking.state == BookingState.CANCELLED:
-        raise Conflict("This booking is cancelled; it cannot be rescheduled.")
-    before = {name: getattr(booking, name) for name in changes}
-    changed = {name: value for name, value in changes.items() if before[name] != value}
-    if not changed:
-        return booking
-    for name, value in changed.items():
-        setattr(booking, name, value)
-    _in_flight(booking)
-    outbox.enqueue(booking, OperationKind.UPDATE, actor.label)
-    record(workspace.id, actor, "booking.rescheduled", _target(booking),
-           **{name: _plain(value) for name, value in changed.items()})
-    db.session.commit()
+    with transaction():
+        _refuse_unless(actions(booking).reschedule)
+        before = {name: getattr(booking, name) for name in changes}
+        changed = {name: value for name, value in changes.items() if before[name] != value}
+        if not changed:
+            return booking
+        for name, value in changed.items():
+            setattr(booking, name, value)
+        _in_flight(booking)
+        outbox.enqueue(booking, OperationKind.UPDATE, actor.label)
+        record(workspace.id, actor, "booking.rescheduled", _target(booking),
+               **{name: _plain(value) for name, value in changed.items()})
     return booking
 
 
 def cancel(workspace: Workspace, actor: Actor, booking: Booking) -> Booking:
-    """Cancel the booking; its Zoom meeting is deleted. Cancelling twice changes nothing."""
+    """Cancel the booking; its Zoom meeting is deleted. Cancelling twice changes nothing
+    (the second answers the cancelled booking, not a refusal)."""
     if booking.state == BookingState.CANCELLED:
         return booking
-    booking.state = BookingState.CANCELLED.value
-    _in_flight(booking)
-    outbox.enqueue(booking, OperationKind.CANCEL, actor.label)
-    record(workspace.id, actor, "booking.cancelled", _target(booking))
-    db.session.commit()
+    with transaction():
+        _refuse_unless(actions(booking).cancel)
+        booking.state = BookingState.CANCELLED.value
+        _in_flight(booking)
+        outbox.enqueue(booking, OperationKind.CANCEL, actor.label)
+        record(workspace.id, actor, "booking.cancelled", _target(booking))
     return booking
 
 
 def retry(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
     """An operator's 'try again': the work this booking's meeting still needs."""
-    if _open_operation(booking) is not None:
-        raise Conflict("Zoom work for this booking is already on its way.")
-    meeting = booking.meeting
-    if booking.state == BookingState.CANCELLED:
-        if meeting.status == MeetingStatus.CANCELLED:
-            raise Conflict("Nothing to retry: the booking and its meeting are cancelled.")
-        kind = OperationKind.CANCEL
-    elif meeting.zoom_meeting_id and meeting.status != MeetingStatus.DELETED_IN_ZOOM:
-        kind = OperationKind.UPDATE
-    else:
-        kind = OperationKind.CREATE
-        meeting.zoom_meeting_id = None
-    _in_flight(booking)
-    op = outbox.enqueue(booking, kind, actor.label)
-    record(workspace.id, actor, "booking.retried", _target(booking), kind=kind.value)
-    db.session.commit()
+    with transaction():
+        _refuse_unless(actions(booking).retry)
+        meeting = booking.meeting
+        if booking.state == BookingState.CANCELLED:
+            kind = OperationKind.CANCEL
+        elif meeting.zoom_meeting_id and meeting.status != MeetingStatus.DELETED_IN_ZOOM:
+            kind = OperationKind.UPDATE
+        else:
+            kind = OperationKind.CREATE
+            meeting.zoom_meeting_id = None
+        _in_flight(booking)
+        op = outbox.enqueue(booking, kind, actor.label)
+        record(workspace.id, actor, "booking.retried", _target(booking), kind=kind.value)
     return op
 
 
 def resync(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
     """Read the meeting back from Zoom and show what differs."""
-    op = outbox.enqueue(booking, OperationKind.RESYNC, actor.label)
-    record(workspace.id, actor, "booking.resync_requested", _target(booking))
-    db.session.commit()
+    with transaction():
+        _refuse_unless(actions(booking).resync)
+        op = outbox.enqueue(booking, OperationKind.RESYNC, actor.label)
+        record(workspace.id, actor, "booking.resync_requested", _target(booking))
     return op
 
 
@@ -163,7 +175,7 @@ def _in_flight(booking: Booking) -> None:
 def _open_operation(booking: Booking) -> Operation | None:
     return db.session.scalar(select(Operation).where(
         Operation.booking_id == booking.id,
-        Operation.state.in_([OperationState.QUEUED, OperationState.RUNNING])).limit(1))
+        Operation.state.in_(OperationState.CLAIMABLE)).limit(1))
 
 
 def _plain(value: Any) -> Any:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dashboard import token_cipher
-from dashboard.access import membership_in
-from dashboard.extensions import db
+from dashboard.extensions import db, zoom
 from dashboard.models import (
     ConnectionStatus,
+    Meeting,
+    MeetingStatus,
     OAuthState,
     Permission,
     User,
@@ -23,23 +24,24 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 from dashboard.services import ServiceError, outbox
+from dashboard.services.accounts import membership_in
 from dashboard.services.audit import Actor, record
-from dashboard.zoom.client import ZoomClient
+from dashboard.services.zoom_tokens import mark_needs_reauth, store_tokens, wipe_tokens
+from dashboard.zoom.client import TokenSet
 from dashboard.zoom.errors import InvalidGrant, ZoomError, ZoomUnavailable
-from dashboard.zoom.tokens import store_tokens, wipe_tokens
-from dashboard.zoom.wiring import SCOPES
+from dashboard.zoom.extension import SCOPES, missing_scopes
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = timedelta(minutes=10)
 MARKETPLACE_REASON = "Removed in the Zoom App Marketplace"
+LINK_FORGOTTEN = ("The Zoom link was deleted: Lakesis was removed from the Zoom App Marketplace "
+                  "and Zoom asked it to delete the Zoom user's data. Reconnect Zoom, then "
+                  "Retry to make a new meeting.")
+REVOKE_MARGIN = timedelta(minutes=1)
 
 
 class ConnectError(ServiceError):
     """Connecting failed; nothing was stored. The message is for the person connecting."""
-
-
-def zoom_client() -> ZoomClient:
-    return current_app.extensions["zoom_client"]
 
 
 def _hash(state: str) -> str:
@@ -53,7 +55,7 @@ def connection_of(workspace: Workspace) -> ZoomConnection | None:
 
 def start_connect(workspace: Workspace, user: User) -> str:
     """Remember a one-time state bound to ``user`` and ``workspace``; return Zoom's consent URL."""
-    request = zoom_client().authorization_request(current_app.config["ZOOM_REDIRECT_URI"], SCOPES)
+    request = zoom.client.authorization_request(current_app.config["ZOOM_REDIRECT_URI"], SCOPES)
     now = utcnow()
     db.session.add(OAuthState(
         state_hash=_hash(request.state), user_id=user.id, workspace_id=workspace.id,
@@ -79,8 +81,19 @@ def _claim_state(state: str | None, user: User) -> OAuthState:
     return pending
 
 
+@dataclass(frozen=True)
+class Connected:
+    """A finished Connect, and what the person connecting must be told."""
+
+    connection: ZoomConnection
+    #: the Zoom user was connected to another workspace, whose grant Zoom has now revoked
+    took_over: bool = False
+    #: scopes Lakesis needs that Zoom did not grant (the app registration lacks them)
+    missing_scopes: tuple[str, ...] = ()
+
+
 def complete_connect(user: User, state: str | None, code: str | None,
-                     error: str | None) -> ZoomConnection:
+                     error: str | None) -> Connected:
     """Finish a Connect from Zoom's redirect. Raises ConnectError, storing nothing, on failure."""
     pending = _claim_state(state, user)
     workspace = db.session.get(Workspace, pending.workspace_id)
@@ -92,7 +105,7 @@ def complete_connect(user: User, state: str | None, code: str | None,
         db.session.commit()
         raise ConnectError("Zoom access was not allowed (Deny was chosen at Zoom), so nothing "
                            "was connected.", None, 400)
-    client = zoom_client()
+    client = zoom.client
     try:
         tokens = client.exchange_code(code, current_app.config["ZOOM_REDIRECT_URI"],
                                       token_cipher.decrypt(pending.code_verifier_enc))
@@ -109,18 +122,15 @@ def complete_connect(user: User, state: str | None, code: str | None,
     return _save_connection(workspace, user, tokens, me)
 
 
-def _save_connection(workspace: Workspace, user: User, tokens, me: dict) -> ZoomConnection:
+def _save_connection(workspace: Workspace, user: User, tokens: TokenSet, me: dict) -> Connected:
     zoom_user_id = str(me.get("id") or "")
-    elsewhere = db.session.scalar(select(ZoomConnection).where(
-        ZoomConnection.zoom_user_id == zoom_user_id,
-        ZoomConnection.workspace_id != workspace.id,
-        ZoomConnection.status != ConnectionStatus.DISCONNECTED))
-    if elsewhere is not None:
-        # Zoom gives one grant per user and app: a second workspace would share (and rotate)
-        # the first one's tokens. Nothing is revoked, since that would cut the other off too.
-        raise ConnectError(f"The Zoom account {me.get('email')} is already connected to another "
-                           "Lakesis workspace. Disconnect it there first, or connect a "
-                           "different Zoom user.", None, 409)
+    # Zoom keeps one grant per user and app: the code exchange has already revoked the grant
+    # another workspace held for this Zoom user (OAuth error 4741). The newest grant is the
+    # only one that works, so it is kept, and the other workspace is told it must reconnect.
+    took_over = [_lose_to_newer_grant(other, me) for other in db.session.scalars(
+        select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id,
+                                     ZoomConnection.workspace_id != workspace.id,
+                                     ZoomConnection.status == ConnectionStatus.CONNECTED))]
     connection = connection_of(workspace) or ZoomConnection(workspace_id=workspace.id)
     now = utcnow()
     reconnect = connection.status == ConnectionStatus.NEEDS_REAUTH
@@ -129,6 +139,8 @@ def _save_connection(workspace: Workspace, user: User, tokens, me: dict) -> Zoom
     connection.zoom_account_id = str(me.get("account_id") or "") or None
     connection.zoom_email = me.get("email")
     connection.scopes = " ".join(tokens.scopes) or None
+    missing = missing_scopes(tokens.scopes)
+    connection.missing_scopes = " ".join(missing) or None
     store_tokens(connection, tokens, now)
     connection.connected_by_id, connection.connected_at = user.id, now
     connection.status_reason, connection.status_changed_at = None, now
@@ -138,10 +150,20 @@ def _save_connection(workspace: Workspace, user: User, tokens, me: dict) -> Zoom
     record(workspace.id, Actor.of_user(user),
            "zoom.reconnected" if reconnect else "zoom.connected",
            ("zoom_connection", connection.id, "Zoom"),
-           scopes=connection.scopes)
+           scopes=connection.scopes, took_over_another_workspace=bool(took_over) or None,
+           missing_scopes=connection.missing_scopes)
     outbox.resume_waiting(workspace.id)
     db.session.commit()
-    return connection
+    return Connected(connection, bool(took_over), missing)
+
+
+def _lose_to_newer_grant(other: ZoomConnection, me: dict) -> ZoomConnection:
+    """``other`` lost its grant at Zoom when its Zoom user authorized Lakesis again for
+    another workspace; it must not look connected. Audited in ``other``'s workspace."""
+    mark_needs_reauth(other, f"The Zoom user {me.get('email') or other.zoom_email} authorized "
+                             "Lakesis for another workspace, and Zoom keeps only the newest "
+                             "authorization. Reconnect with this workspace's own Zoom user.")
+    return other
 
 
 @dataclass(frozen=True)
@@ -156,10 +178,10 @@ def disconnect(workspace: Workspace, user: User) -> DisconnectResult:
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         raise ServiceError("Zoom is not connected.", None, 409)
     revoke_error = None
-    token = connection.access_token_enc or connection.refresh_token_enc
+    token = _working_token(connection)
     if token:
         try:
-            zoom_client().revoke(token_cipher.decrypt(token))
+            zoom.client.revoke(token_cipher.decrypt(token))
         except ZoomError as exc:
             revoke_error = f"Zoom did not confirm the revocation: {exc}"[:500]
             log.warning("revoking the Zoom grant of workspace %s failed: %s", workspace.id, exc)
@@ -178,13 +200,24 @@ def disconnect(workspace: Workspace, user: User) -> DisconnectResult:
     return DisconnectResult(revoked=revoke_error is None, revoke_error=revoke_error)
 
 
+def _working_token(connection: ZoomConnection) -> str | None:
+    """The token a revoke should carry: Zoom may refuse an expired access token, while the
+    refresh token stays good until it is used."""
+    expires = connection.access_expires_at
+    if connection.access_token_enc and expires and expires - REVOKE_MARGIN > utcnow():
+        return connection.access_token_enc
+    return connection.refresh_token_enc or connection.access_token_enc
+
+
 def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user_data: bool,
                 not_connected_after: datetime | None = None) -> list[int]:
     """Zoom says the app was removed: stop using the grant and forget the Zoom user's data.
 
-    Returns the ids of the workspaces affected. No revoke call: the grant is already gone.
-    A connection made after ``not_connected_after`` (a late event) is left alone. Changes
-    join the caller's transaction.
+    Returns the ids of the workspaces whose connection this ended. No revoke call: the
+    grant is already gone. A connection made after ``not_connected_after`` (a late event) is
+    left alone; one already disconnected (our own Disconnect revokes, and Zoom then sends
+    this event) changes quietly: only the data Zoom asks us to delete goes. Changes join the
+    caller's transaction.
     """
     if not zoom_user_id:
         return []
@@ -196,15 +229,29 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
         if (not_connected_after and connection.connected_at
                 and connection.connected_at > not_connected_after):
             continue
-        now = utcnow()
-        record(connection.workspace_id, Actor.zoom(), "zoom.deauthorized",
-               ("zoom_connection", connection.id, "Zoom"), user_data_retained=keep_user_data)
-        wipe_tokens(connection)
-        connection.status = ConnectionStatus.DISCONNECTED.value
-        connection.status_reason = MARKETPLACE_REASON
-        connection.status_changed_at = now
+        if connection.status != ConnectionStatus.DISCONNECTED:
+            record(connection.workspace_id, Actor.zoom(), "zoom.deauthorized",
+                   ("zoom_connection", connection.id, "Zoom"), user_data_retained=keep_user_data)
+            wipe_tokens(connection)
+            connection.status = ConnectionStatus.DISCONNECTED.value
+            connection.status_reason = MARKETPLACE_REASON
+            connection.status_changed_at = utcnow()
+            affected.append(connection.workspace_id)
         if not keep_user_data:
-            connection.zoom_user_id = connection.zoom_account_id = None
-            connection.zoom_email = connection.scopes = None
-        affected.append(connection.workspace_id)
+            _forget_zoom_user(connection)
     return affected
+
+
+def _forget_zoom_user(connection: ZoomConnection) -> None:
+    """Delete what Lakesis holds of the Zoom user: ids, email, and the meetings they hosted
+    (Zoom counts meeting ids, links and passcodes as the user's data). Bookings keep their
+    own history; each meeting says why its link is gone."""
+    connection.zoom_user_id = connection.zoom_account_id = None
+    connection.zoom_email = connection.scopes = connection.missing_scopes = None
+    held = (Meeting.workspace_id == connection.workspace_id, Meeting.zoom_meeting_id.is_not(None))
+    live = (MeetingStatus.PENDING, MeetingStatus.SCHEDULED, MeetingStatus.STARTED)
+    db.session.execute(update(Meeting).where(*held, Meeting.status.in_(live)).values(
+        status=MeetingStatus.FAILED.value, last_error=LINK_FORGOTTEN))
+    db.session.execute(update(Meeting).where(*held).values(
+        zoom_meeting_id=None, zoom_uuid=None, join_url=None, start_url_enc=None,
+        create_unconfirmed=False, note=LINK_FORGOTTEN))

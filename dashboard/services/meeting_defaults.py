@@ -9,7 +9,7 @@ from dashboard.models import MeetingDefaults, Workspace
 from dashboard.services import ServiceError
 from dashboard.services.audit import Actor, record
 from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION, is_timezone
-from dashboard.services.meeting_body import defaults_for
+from dashboard.services.unit_of_work import transaction
 
 SWITCHES = ("waiting_room", "join_before_host", "mute_upon_entry", "host_video",
             "participant_video")
@@ -48,16 +48,22 @@ def update(workspace: Workspace, actor: Actor, wanted: Settings) -> list[str]:
                if getattr(before, name) != value}
     if not changed:
         return []
-    defaults = db.session.get(MeetingDefaults, workspace.id)
-    if defaults is None:
-        defaults = defaults_for(workspace.id)  # a fresh row holding Lakesis' defaults
-        db.session.add(defaults)
-    for name, value in changed.items():
-        if name == "timezone":
-            workspace.timezone = value
-        else:
-            setattr(defaults, name, value)
-    record(workspace.id, actor, "meeting_defaults.updated",
-           ("workspace", workspace.id, workspace.name), **changed)
-    db.session.commit()
+    with transaction():
+        defaults = db.session.get(MeetingDefaults, workspace.id)
+        if defaults is None:
+            defaults = defaults_for(workspace.id)  # a fresh row holding Lakesis' defaults
+            db.session.add(defaults)
+        for name, value in changed.items():
+            if name == "timezone":
+                workspace.timezone = value
+            else:
+                setattr(defaults, name, value)
+        record(workspace.id, actor, "meeting_defaults.updated",
+               ("workspace", workspace.id, workspace.name), **changed)
     return sorted(changed)
+
+
+def defaults_for(workspace_id: int) -> MeetingDefaults:
+    """The workspace's saved meeting settings, or Lakesis' own (unsaved) until it has some."""
+    return db.session.get(MeetingDefaults, workspace_id) or MeetingDefaults.lakesis(
+        workspace_id)

@@ -1,19 +1,18 @@
-"""Carry out one outbox operation against Zoom, and decide what a failure means.
+"""Carry out one outbox operation against Zoom, and record what came of it.
 
 No database transaction is held while Zoom is called: the job is read, committed, sent,
 and its result written in a new transaction, only if this worker still holds the lease.
+What a failure means is decided by ``retry_policy``; how Zoom spells a meeting, by
+``zoom.meetings``.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import update
 
 from dashboard import token_cipher
@@ -27,45 +26,47 @@ from dashboard.models import (
     OperationState,
 )
 from dashboard.orm import utcnow
-from dashboard.services import outbox
+from dashboard.services import outbox, retry_policy
 from dashboard.services.connections import connection_of
-from dashboard.services.meeting_body import defaults_for, meeting_body
-from dashboard.zoom.client import find_marked_meeting, meeting_marker
-from dashboard.zoom.errors import (
-    AccessTokenExpired,
-    MeetingInProgress,
-    MeetingNotFound,
-    RateLimited,
-    ZoomError,
-    ZoomUnavailable,
-    next_utc_midnight,
+from dashboard.services.meeting_defaults import defaults_for
+from dashboard.services.meeting_spec import meeting_spec
+from dashboard.services.zoom_session import ZoomSession, zoom_for
+from dashboard.services.zoom_tokens import NotConnected
+from dashboard.zoom.errors import MeetingNotFound, ZoomError, ZoomUnavailable
+from dashboard.zoom.meetings import (
+    MeetingSpec,
+    booking_marker,
+    differs,
+    find_marked_meeting,
+    meeting_body,
+    meeting_state,
+    parse_time,
 )
-from dashboard.zoom.tokens import NotConnected
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
-BASE_DELAY, MAX_DELAY = 2.0, 900.0
-ZOOM_STATUS = {"waiting": MeetingStatus.SCHEDULED, "started": MeetingStatus.STARTED,
-               "finished": MeetingStatus.ENDED, "ended": MeetingStatus.ENDED}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Job:
-    op_id: int
-    kind: str
-    attempts: int
+    """What one operation needs, read before Zoom is called (no session held after)."""
+
+    kind: OperationKind
     workspace_id: int
+    meeting_id: int  # our meetings row
     booking_active: bool
-    marker: str
-    body: dict[str, Any]
+    spec: MeetingSpec
     zoom_meeting_id: int | None
-    list_user: str
-    booking_start: datetime
-    booking_duration: int
-    meeting_id: int = 0
     # A create was sent and its outcome never learned (timeout, 5xx, a killed worker): look
     # for the marker before creating, or when deleting.
     maybe_created: bool = False
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return meeting_body(self.spec)
+
+    @property
+    def zoom(self) -> ZoomSession:
+        return zoom_for(self.workspace_id)
 
 
 @dataclass(frozen=True)
@@ -78,32 +79,19 @@ class Outcome:
     clear_links: bool = False
 
 
-def backoff(attempts: int) -> float:
-    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
-    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
-    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-
-
-def _zoom(job: Job, request: Callable[[Any, str], Any]) -> Any:
-    client = current_app.extensions["zoom_client"]
-    tokens = current_app.extensions["zoom_tokens"]
-    return tokens.call(job.workspace_id, lambda token: request(client, token))
-
-
 def _find_marked(job: Job) -> dict[str, Any] | None:
-    return _zoom(job, lambda c, t: find_marked_meeting(
-        c.list_meetings(t, job.list_user), job.marker))
-
-
-_COMPARED = ("topic", "start_time", "duration", "timezone", "agenda")
+    # Through "me" even for another host's meeting: a user-level app may not list another
+    # user's meetings (that needs an admin scope), and the scheduler's list has them.
+    meetings = job.zoom.list_meetings()
+    return find_marked_meeting(meetings, booking_marker(job.spec.booking_public_id))
 
 
 def _adopt(job: Job, found: dict[str, Any]) -> dict[str, Any]:
     """A meeting an earlier attempt made: bring it up to the booking's latest values (a
     reschedule collapsed into the queued create while the first answer was lost)."""
-    if any(k in found and found[k] != job.body.get(k) for k in _COMPARED):
-        _zoom(job, lambda c, t: c.update_meeting(t, found["id"], job.body))
-    return _zoom(job, lambda c, t: c.get_meeting(t, found["id"]))
+    if differs(found, job.body):
+        job.zoom.update_meeting(found["id"], job.body)
+    return job.zoom.get_meeting(found["id"])
 
 
 def _mark_unconfirmed(job: Job, unconfirmed: bool) -> None:
@@ -117,7 +105,7 @@ def _send_create(job: Job) -> dict[str, Any]:
     (or this worker is killed), the next attempt knows to look before creating again."""
     _mark_unconfirmed(job, True)
     try:
-        return _zoom(job, lambda c, t: c.create_meeting(t, job.body))
+        return job.zoom.create_meeting(job.body)
     except NotConnected:
         _mark_unconfirmed(job, False)
         raise
@@ -128,25 +116,18 @@ def _send_create(job: Job) -> dict[str, Any]:
 
 
 def _create(job: Job) -> Outcome:
-    if job.zoom_meeting_id:
-        return _update(job)
-    if job.maybe_created:
-        found = _find_marked(job)
-        if found:
-            data = _adopt(job, found)
-            return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
-                           MeetingStatus.SCHEDULED, data)
+    found = _find_marked(job) if job.maybe_created else None
+    if found:
+        data = _adopt(job, found)
+        return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
+                       MeetingStatus.SCHEDULED, data)
     data = _send_create(job)
     return Outcome(f"created Zoom meeting {data['id']}", MeetingStatus.SCHEDULED, data)
 
 
 def _update(job: Job) -> Outcome:
-    if not job.booking_active:
-        return Outcome("booking is cancelled: nothing to update")
-    if not job.zoom_meeting_id:
-        return _create(job)
     try:
-        _zoom(job, lambda c, t: c.update_meeting(t, job.zoom_meeting_id, job.body))
+        job.zoom.update_meeting(job.zoom_meeting_id, job.body)
     except MeetingNotFound:
         # The gone meeting is not listed; a marked one is this operation's earlier
         # recreation whose answer was lost.
@@ -156,10 +137,14 @@ def _update(job: Job) -> Outcome:
                 f"Lakesis created {data['id']} instead.")
         return Outcome(f"recreated as Zoom meeting {data['id']}", MeetingStatus.SCHEDULED,
                        data, note=note, recreated=True)
-    data = _zoom(job, lambda c, t: c.get_meeting(t, job.zoom_meeting_id))
+    data = job.zoom.get_meeting(job.zoom_meeting_id)
     # A meeting running (or over) in Zoom stays so: an update does not make it "scheduled".
-    status = ZOOM_STATUS.get(str(data.get("status")), MeetingStatus.SCHEDULED)
-    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}", status, data)
+    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}",
+                   MeetingStatus(meeting_state(data)), data)
+
+
+def _skip_cancelled(job: Job) -> Outcome:
+    return Outcome("booking is cancelled: nothing to update")
 
 
 def _cancel(job: Job) -> Outcome:
@@ -171,7 +156,7 @@ def _cancel(job: Job) -> Outcome:
     if not meeting_id:
         return Outcome("no Zoom meeting to delete", MeetingStatus.CANCELLED, clear_links=True)
     try:
-        _zoom(job, lambda c, t: c.delete_meeting(t, meeting_id))
+        job.zoom.delete_meeting(meeting_id)
     except MeetingNotFound:
         return Outcome("the Zoom meeting was already gone", MeetingStatus.CANCELLED,
                        clear_links=True)
@@ -183,53 +168,52 @@ def _resync(job: Job) -> Outcome:
     if not job.zoom_meeting_id:
         return Outcome("no Zoom meeting yet: nothing to re-sync")
     try:
-        data = _zoom(job, lambda c, t: c.get_meeting(t, job.zoom_meeting_id))
+        data = job.zoom.get_meeting(job.zoom_meeting_id)
     except MeetingNotFound:
         status = MeetingStatus.DELETED_IN_ZOOM if job.booking_active else MeetingStatus.CANCELLED
         return Outcome("the meeting no longer exists in Zoom", status, clear_links=True,
                        note="Deleted in Zoom: Retry creates a new meeting."
                        if job.booking_active else None)
-    status = ZOOM_STATUS.get(str(data.get("status")), MeetingStatus.SCHEDULED)
-    return Outcome("re-synced from Zoom", status, data, note=_drift(job, data))
+    return Outcome("re-synced from Zoom", MeetingStatus(meeting_state(data)), data,
+                   note=_drift(job, data))
 
 
 def _drift(job: Job, data: dict[str, Any]) -> str | None:
-    zoom_start = _parse_time(data.get("start_time"))
+    zoom_start = parse_time(data.get("start_time"))
+    booking_start, booking_duration = job.spec.start_at, job.spec.duration_minutes
     differences = []
-    if zoom_start and zoom_start != job.booking_start:
+    if zoom_start and zoom_start != booking_start:
         differences.append(f"Zoom starts {zoom_start:%Y-%m-%d %H:%M} UTC, the booking "
-                           f"{job.booking_start:%Y-%m-%d %H:%M} UTC")
-    if data.get("duration") and data["duration"] != job.booking_duration:
+                           f"{booking_start:%Y-%m-%d %H:%M} UTC")
+    if data.get("duration") and data["duration"] != booking_duration:
         differences.append(f"Zoom lasts {data['duration']} min, the booking "
-                           f"{job.booking_duration} min")
+                           f"{booking_duration} min")
     if not differences:
         return None
     return "Changed in Zoom: " + "; ".join(differences) + ". Reschedule to put Zoom right."
 
 
-HANDLERS: dict[str, Callable[[Job], Outcome]] = {
-    OperationKind.CREATE: _create, OperationKind.UPDATE: _update,
-    OperationKind.CANCEL: _cancel, OperationKind.RESYNC: _resync,
-}
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
+def handler_for(job: Job) -> Callable[[Job], Outcome]:
+    """Create and update both bring Zoom in line with the booking: update the meeting it
+    has, else create one (a cancelled booking's update has nothing to do)."""
+    if job.kind == OperationKind.CANCEL:
+        return _cancel
+    if job.kind == OperationKind.RESYNC:
+        return _resync
+    if (job.zoom_meeting_id or job.kind == OperationKind.UPDATE) and not job.booking_active:
+        return _skip_cancelled
+    return _update if job.zoom_meeting_id else _create
 
 
 def _job(op: Operation) -> Job:
     booking, meeting = op.booking, op.booking.meeting
     connection = connection_of(booking.workspace)
-    body = meeting_body(booking, defaults_for(booking.workspace_id),
+    spec = meeting_spec(booking, defaults_for(booking.workspace_id),
                         connection.zoom_email if connection else None)
-    return Job(op.id, op.kind, op.attempts, booking.workspace_id,
-               booking.state == BookingState.ACTIVE, meeting_marker(booking.public_id), body,
-               meeting.zoom_meeting_id, body.get("schedule_for") or "me",
-               booking.start_at, booking.duration_minutes, meeting.id,
-               meeting.create_unconfirmed)
+    return Job(kind=OperationKind(op.kind), workspace_id=booking.workspace_id,
+               meeting_id=meeting.id, booking_active=booking.state == BookingState.ACTIVE,
+               spec=spec, zoom_meeting_id=meeting.zoom_meeting_id,
+               maybe_created=meeting.create_unconfirmed)
 
 
 def execute(op_id: int, worker: str) -> None:
@@ -244,7 +228,7 @@ def execute(op_id: int, worker: str) -> None:
     db.session.commit()
     if job is not None:
         try:
-            outcome = HANDLERS[job.kind](job)
+            outcome = handler_for(job)(job)
         except (ZoomError, NotConnected) as error:
             outcome = error
         except Exception as error:  # a bug must not lose the work: retried, then dead
@@ -264,78 +248,54 @@ def execute(op_id: int, worker: str) -> None:
 
 def _succeed(op: Operation, outcome: Outcome) -> None:
     meeting = op.booking.meeting
-    now = utcnow()
     if outcome.status is not None:
         meeting.status = outcome.status.value
     if outcome.zoom:
-        data = outcome.zoom
-        meeting.zoom_meeting_id = int(data["id"])
-        meeting.zoom_uuid = data.get("uuid") or meeting.zoom_uuid
-        meeting.join_url = data.get("join_url") or meeting.join_url
-        if data.get("start_url"):
-            meeting.start_url_enc = token_cipher.encrypt(data["start_url"])
-        meeting.synced_start_at = _parse_time(data.get("start_time"))
-        meeting.synced_duration = data.get("duration")
+        _keep_zoom_copy(meeting, outcome.zoom)
     if outcome.clear_links:
         meeting.join_url = meeting.start_url_enc = None
     if outcome.recreated:
         meeting.recreated_count += 1
     meeting.note = outcome.note
     meeting.last_error = None
-    meeting.last_synced_at = now
+    meeting.last_synced_at = utcnow()
     if op.kind != OperationKind.RESYNC:  # create/update/cancel settled what Zoom holds
         meeting.create_unconfirmed = False
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
 
 
+def _keep_zoom_copy(meeting: Meeting, data: dict[str, Any]) -> None:
+    """What Zoom now holds for the meeting (its start_url, the host's key, encrypted)."""
+    meeting.zoom_meeting_id = int(data["id"])
+    meeting.zoom_uuid = data.get("uuid") or meeting.zoom_uuid
+    meeting.join_url = data.get("join_url") or meeting.join_url
+    if data.get("start_url"):
+        meeting.start_url_enc = token_cipher.encrypt(data["start_url"])
+    meeting.synced_start_at = parse_time(data.get("start_time"))
+    meeting.synced_duration = data.get("duration")
+
+
 def _fail(op: Operation, error: BaseException) -> None:
+    decision = retry_policy.decide(error, op.attempts, utcnow())
+    if decision.refund_attempt:
+        op.attempts -= 1
+    outbox.release(op, decision.state, error=decision.error,
+                   next_attempt_at=decision.next_attempt_at)
     meeting = op.booking.meeting
-    now = utcnow()
-    message = str(error) or error.__class__.__name__
-    if isinstance(error, NotConnected):
-        op.attempts -= 1  # not Zoom's failure: it does not use up an attempt
-        outbox.release(op, OperationState.WAITING, error=message)
-        meeting.status = MeetingStatus.WAITING_FOR_CONNECTION.value
-        meeting.note = "Waiting for Zoom to be connected again; resumes by itself after."
-        return
-    if isinstance(error, RateLimited) and error.daily:
-        op.attempts -= 1
-        resume = error.resume_at or next_utc_midnight(now)
-        outbox.release(op, OperationState.QUEUED, next_attempt_at=resume, error=message)
-        meeting.note = (f"Zoom's daily limit of meeting changes was reached; resumes at "
-                        f"{resume:%Y-%m-%d %H:%M} UTC.")
-        outbox.park_until(op.workspace_id, resume,
-                          (OperationKind.CREATE.value, OperationKind.UPDATE.value), meeting.note)
-        return
-    if isinstance(error, RateLimited):
-        # Zoom's per-second limit: a matter of pacing, not a failure, so no attempt is used
-        # up (a burst would otherwise kill work that only had to wait a second).
-        op.attempts -= 1
-        wait = error.retry_after or random.uniform(1.0, 3.0)  # noqa: S311 - jitter
-        resume = now + timedelta(seconds=wait)
-        outbox.release(op, OperationState.QUEUED, error=message, next_attempt_at=resume)
-        # The limit is the account's: the workspace's other queued work would only be
-        # refused too, so every worker holds it back for the same moment.
-        outbox.park_until(op.workspace_id, resume, tuple(OperationKind))
-        return
-    # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
-    # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
-    retryable = isinstance(error, ZoomUnavailable | AccessTokenExpired) or (
-        not isinstance(error, ZoomError))
-    if isinstance(error, MeetingInProgress):
-        message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "
-                   f"Retry once it has ended ({message})")
-    if retryable and op.attempts < MAX_ATTEMPTS:
-        wait = getattr(error, "retry_after", None) or backoff(op.attempts)
-        outbox.release(op, OperationState.QUEUED, error=message,
-                       next_attempt_at=now + timedelta(seconds=wait))
-        meeting.last_error = f"Attempt {op.attempts} failed: {message}"[:500]
-        return
-    state = OperationState.DEAD if retryable else OperationState.FAILED
-    outbox.release(op, state, error=message)
-    meeting.status = MeetingStatus.FAILED.value
-    prefix = f"Gave up after {op.attempts} attempts: " if retryable else "Zoom refused: "
-    meeting.last_error = (prefix + message)[:500]
+    if decision.meeting_status is not None:
+        meeting.status = decision.meeting_status.value
+    if decision.meeting_note is not None:
+        meeting.note = decision.meeting_note
+    if decision.meeting_error is not None:
+        meeting.last_error = decision.meeting_error
+    hold = decision.hold
+    if hold is not None:
+        host = None
+        if hold.same_host:
+            connection = connection_of(op.booking.workspace)
+            host = outbox.Host.of_booking(op.booking, connection.zoom_email if connection
+                                          else None)
+        outbox.park_until(op.workspace_id, hold.until, hold.kinds, hold.note, host=host)
 
 
 def run_once(worker: str | None = None) -> bool:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from dashboard.extensions import db
@@ -140,14 +141,42 @@ def resume_waiting(workspace_id: int) -> int:
 
 
 def park_until(workspace_id: int, until: datetime, kinds: tuple[str, ...],
-               note: str | None = None) -> int:
+               note: str | None = None, *, host: Host | None = None) -> int:
     """Hold back queued work of these kinds (a rate limit) instead of hammering Zoom;
-    ``note`` tells each held-back booking's meeting why it waits."""
-    parked = (Operation.workspace_id == workspace_id, Operation.state == OperationState.QUEUED,
-              Operation.kind.in_(kinds), Operation.next_attempt_at < until)
+    ``note`` tells each held-back booking's meeting why it waits. With ``host``, only the
+    work of meetings of that Zoom host is held (Zoom's daily cap counts per host)."""
+    parked = [Operation.workspace_id == workspace_id, Operation.state == OperationState.QUEUED,
+              Operation.kind.in_(kinds), Operation.next_attempt_at < until]
+    if host is not None:
+        parked.append(Operation.booking_id.in_(
+            select(Booking.id).where(Booking.workspace_id == workspace_id, host.of(Booking))))
     if note:
         db.session.execute(
             update(Meeting).where(Meeting.booking_id.in_(
                 select(Operation.booking_id).where(*parked))).values(note=note[:500]))
     result = db.session.execute(update(Operation).where(*parked).values(next_attempt_at=until))
     return result.rowcount
+
+
+@dataclass(frozen=True)
+class Host:
+    """The Zoom user who hosts a booking's meeting: its host, or the connected user (for a
+    booking without a host, or whose host is the connected user)."""
+
+    email: str | None  # None: the connected user
+    connected_email: str | None
+
+    @classmethod
+    def of_booking(cls, booking: Booking, connected_email: str | None) -> Host:
+        host = (booking.host_email or "").lower() or None
+        connected = (connected_email or "").lower() or None
+        return cls(None if host == connected else host, connected)
+
+    def of(self, booking: type[Booking]) -> ColumnElement[bool]:
+        """SQL: the booking's meeting has this host."""
+        host = func.lower(booking.host_email)
+        if self.email is not None:
+            return host == self.email
+        if self.connected_email is None:
+            return booking.host_email.is_(None)
+        return or_(booking.host_email.is_(None), host == self.connected_email)

@@ -24,7 +24,7 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 from dashboard.services.connections import connection_of
-from dashboard.services.meeting_sync import MAX_DELAY
+from dashboard.services.retry_policy import MAX_DELAY
 
 LIST_LIMIT = 50
 # A queued operation due later than any backoff can push it was parked by Zoom's daily cap.
@@ -74,7 +74,7 @@ def _unresolved_failures(workspace_id: int) -> tuple[list[Operation], int]:
     later = aliased(Operation)
     unresolved = and_(
         Operation.workspace_id == workspace_id,
-        Operation.state.in_([OperationState.FAILED, OperationState.DEAD]),
+        Operation.state.in_(OperationState.GAVE_UP),
         ~select(later.id).where(later.booking_id == Operation.booking_id,
                                 later.id > Operation.id).exists())
     total = db.session.scalar(select(func.count()).select_from(Operation).where(unresolved))

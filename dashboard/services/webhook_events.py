@@ -1,10 +1,13 @@
-"""Zoom webhook events: store each once (fast), then apply it (after answering Zoom)."""
+"""Zoom webhook events: store each once (fast), then apply it (after answering Zoom).
+
+What an event says comes from ``zoom.webhooks`` as a typed event; this module decides what
+it means for the meetings and connections Lakesis keeps.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -20,37 +23,21 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 from dashboard.services import connections
+from dashboard.zoom.webhooks import (
+    Deauthorization,
+    MeetingChange,
+    MeetingEvent,
+    ZoomEvent,
+    from_stored,
+)
 
 log = logging.getLogger(__name__)
-MEETING_FIELDS = ("id", "uuid", "start_time", "duration", "timezone", "end_time", "status")
 
 
-def _minimal_payload(event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Keep what applying needs; drop hosts' keys, emails and anything else Zoom sends."""
-    if event == "app_deauthorized":
-        return {k: payload.get(k) for k in (
-            "user_id", "account_id", "user_data_retention", "deauthorization_time")}
-    objects = {}
-    for name in ("object", "old_object"):
-        item = payload.get(name)
-        if isinstance(item, dict):
-            objects[name] = {k: item[k] for k in MEETING_FIELDS if k in item}
-    if "operator_id" in payload:
-        objects["operator_id"] = payload.get("operator_id")
-    return objects
-
-
-def store(body: dict[str, Any], raw: bytes) -> tuple[WebhookEvent, bool]:
-    """Record a verified event once. Returns (event, is_new); a replay returns the first copy."""
-    dedupe_key = hashlib.sha256(raw).hexdigest()
-    event_name = str(body.get("event") or "")[:64] or "unknown"
-    payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
-    event_ts = body.get("event_ts")
-    row = WebhookEvent(
-        event=event_name, dedupe_key=dedupe_key,
-        event_ts=event_ts if isinstance(event_ts, int) else None,
-        zoom_account_id=str(payload.get("account_id") or "")[:64] or None,
-        payload=_minimal_payload(event_name, payload))
+def store(event: ZoomEvent, dedupe_key: str) -> tuple[WebhookEvent, bool]:
+    """Record a verified event once. Returns (row, is_new); a replay returns the first copy."""
+    row = WebhookEvent(event=event.name, dedupe_key=dedupe_key, event_ts=event.event_ts,
+                       zoom_account_id=event.account_id, payload=event.stored_payload())
     db.session.add(row)
     try:
         db.session.commit()
@@ -62,30 +49,16 @@ def store(body: dict[str, Any], raw: bytes) -> tuple[WebhookEvent, bool]:
     return row, True
 
 
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    # Zoom documents its times in UTC; a time without an offset must still compare with
-    # the aware datetimes in the database instead of failing the event forever.
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _apply_deauthorization(event: WebhookEvent) -> str:
-    payload = event.payload
-    keep = str(payload.get("user_data_retention")).lower() == "true"
-    when = _parse_time(payload.get("deauthorization_time"))
-    stale_if_after = when  # a reconnect after the removal must survive a late event
-    affected = connections.deauthorize(
-        payload.get("user_id"), payload.get("account_id"), keep, not_connected_after=stale_if_after)
-    if not keep:  # the event held the Zoom ids too: forget them like the connection did
-        event.payload = {"user_data_retention": payload.get("user_data_retention"),
-                         "deauthorization_time": payload.get("deauthorization_time")}
-        event.zoom_account_id = None
+def _apply_deauthorization(row: WebhookEvent, event: Deauthorization) -> str:
+    # A reconnect after the removal must survive a late event.
+    affected = connections.deauthorize(event.user_id, event.account_id, event.retain_user_data,
+                                       not_connected_after=event.deauthorized_at)
+    if not event.retain_user_data:  # the event held the Zoom ids too: forget them as well
+        row.payload = event.forgotten_payload()
+        row.zoom_account_id = None
     if not affected:
         return "ignored: no connection of that Zoom user (or reconnected since)"
-    event.workspace_id = affected[0]
+    row.workspace_id = affected[0]
     return f"disconnected {len(affected)} workspace(s)"
 
 
@@ -95,48 +68,36 @@ def _apply_deauthorization(event: WebhookEvent) -> str:
 _GONE = (MeetingStatus.CANCELLED, MeetingStatus.DELETED_IN_ZOOM)
 
 
-def _meeting_id(value: Any) -> int | None:
-    """Zoom sends ``object.id`` as a string in some events and a number in others."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
-
-
-def _target(event: WebhookEvent) -> tuple[Meeting | None, ZoomConnection | None, str | None]:
+def _target(row: WebhookEvent, event: MeetingEvent
+            ) -> tuple[Meeting | None, ZoomConnection | None, str | None]:
     """The meeting the event is about, in a workspace connected to the event's Zoom account,
     with that workspace's connection; or (None, None, why-ignored)."""
-    meeting_id = _meeting_id((event.payload.get("object") or {}).get("id"))
-    if meeting_id is None or not event.zoom_account_id:
+    if not event.meeting_id or not event.account_id:
         return None, None, "ignored: no meeting id or account id"
-    row = db.session.execute(
+    found = db.session.execute(
         select(Meeting, ZoomConnection)
         .join(ZoomConnection, ZoomConnection.workspace_id == Meeting.workspace_id)
-        .where(Meeting.zoom_meeting_id == meeting_id,
-               ZoomConnection.zoom_account_id == event.zoom_account_id)
+        .where(Meeting.zoom_meeting_id == event.meeting_id,
+               ZoomConnection.zoom_account_id == event.account_id)
         .order_by(Meeting.id).limit(1).with_for_update(of=Meeting)).first()
-    if row is None:
+    if found is None:
         return None, None, "ignored: no booking for this meeting"
-    meeting, connection = row
-    event.workspace_id = meeting.workspace_id
+    meeting, connection = found
+    row.workspace_id = meeting.workspace_id
     if (event.event_ts is not None and meeting.last_event_ts is not None
             and event.event_ts < meeting.last_event_ts):
         return None, None, "ignored: older than the last event applied to this meeting"
     return meeting, connection, None
 
 
-def _applied(meeting: Meeting, event: WebhookEvent) -> None:
+def _applied(meeting: Meeting, event: MeetingEvent) -> None:
     if event.event_ts is not None:
         meeting.last_event_ts = max(meeting.last_event_ts or 0, event.event_ts)
 
 
-def _status_event(status: MeetingStatus) -> Any:
-    def apply_status(event: WebhookEvent) -> str:
-        meeting, _, ignored = _target(event)
-        if meeting is None:
-            return ignored or "ignored"
+def _status_event(status: MeetingStatus) -> Callable[[Meeting, ZoomConnection, MeetingEvent],
+                                                     str]:
+    def apply_status(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> str:
         if meeting.status in _GONE:
             return f"ignored: the meeting is {meeting.status} in Lakesis"
         _applied(meeting, event)
@@ -147,15 +108,7 @@ def _status_event(status: MeetingStatus) -> Any:
     return apply_status
 
 
-def _ours(connection: ZoomConnection, event: WebhookEvent) -> bool:
-    operator = event.payload.get("operator_id")
-    return bool(operator) and operator == connection.zoom_user_id
-
-
-def _apply_deleted(event: WebhookEvent) -> str:
-    meeting, _, ignored = _target(event)
-    if meeting is None:
-        return ignored or "ignored"
+def _apply_deleted(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> str:
     booking = meeting.booking
     # Lakesis deletes a meeting only when its booking is cancelled: that is our own delete.
     if booking.state != BookingState.ACTIVE or meeting.status == MeetingStatus.CANCELLED:
@@ -165,84 +118,110 @@ def _apply_deleted(event: WebhookEvent) -> str:
         return "meeting already deleted in Zoom"
     meeting.status = MeetingStatus.DELETED_IN_ZOOM.value
     meeting.join_url = meeting.start_url_enc = None
-    who = event.payload.get("operator_id") or "someone"
+    who = event.operator_id or "someone"
     meeting.note = (f"Deleted in Zoom by Zoom user {who}: Retry (or a reschedule) creates "
                     f"a new meeting.")[:500]
     return "meeting deleted in Zoom"
 
 
-def _utc(value: datetime | None) -> str:
+def _utc(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "unknown"
 
 
-def _apply_updated(event: WebhookEvent) -> str:
-    meeting, connection, ignored = _target(event)
-    if meeting is None:
-        return ignored or "ignored"
-    if _ours(connection, event):
+def _apply_updated(meeting: Meeting, connection: ZoomConnection, event: MeetingEvent) -> str:
+    if event.operator_id and event.operator_id == connection.zoom_user_id:
         return "ignored: the change was made by Lakesis"
     if meeting.status in _GONE:
         return f"ignored: the meeting is {meeting.status} in Lakesis"
     _applied(meeting, event)
-    new = event.payload.get("object") or {}
-    old = event.payload.get("old_object") or {}
+    new, old = event.new, event.old
     changes = []
-    if "start_time" in new:
-        start = _parse_time(new["start_time"]) if new["start_time"] else None
-        meeting.synced_start_at = start or meeting.synced_start_at
-        was = _parse_time(old["start_time"]) if old.get("start_time") else None
-        changes.append(f"start time {_utc(start)} (was {_utc(was)})")
-    if "duration" in new:
-        meeting.synced_duration = new["duration"] if isinstance(new["duration"], int) \
-            else meeting.synced_duration
-        changes.append(f"duration {new['duration']} min (was {old.get('duration', '?')} min)")
-    if "timezone" in new:
-        changes.append(f"time zone {new['timezone']} (was {old.get('timezone', '?')})")
+    if "start_time" in new.sent:
+        meeting.synced_start_at = new.start_at or meeting.synced_start_at
+        changes.append(f"start time {_utc(new.start_at)} (was {_utc(old.start_at)})")
+    if "duration" in new.sent:
+        if new.duration_minutes is not None:
+            meeting.synced_duration = new.duration_minutes
+        was = old.duration_minutes if old.duration_minutes is not None else "?"
+        changes.append(f"duration {new.duration_minutes} min (was {was} min)")
+    if "timezone" in new.sent:
+        changes.append(f"time zone {new.timezone} (was {old.timezone or '?'})")
     if not changes:
         return "ignored: no field Lakesis keeps in step was changed"
     booking = meeting.booking
-    who = event.payload.get("operator_id") or "someone"
+    who = event.operator_id or "someone"
     meeting.note = (f"Changed in Zoom by Zoom user {who}: {'; '.join(changes)}. The booking "
                     f"says {_utc(booking.start_at)}, {booking.duration_minutes} min; "
                     f"reschedule to put Zoom right.")[:500]
     return "noted a change made in Zoom"
 
 
-HANDLERS = {
-    "app_deauthorized": _apply_deauthorization,
-    "meeting.started": _status_event(MeetingStatus.STARTED),
-    "meeting.ended": _status_event(MeetingStatus.ENDED),
-    "meeting.deleted": _apply_deleted,
-    "meeting.updated": _apply_updated,
+MEETING_HANDLERS: dict[MeetingChange, Callable[[Meeting, ZoomConnection, MeetingEvent], str]] = {
+    MeetingChange.STARTED: _status_event(MeetingStatus.STARTED),
+    MeetingChange.ENDED: _status_event(MeetingStatus.ENDED),
+    MeetingChange.DELETED: _apply_deleted,
+    MeetingChange.UPDATED: _apply_updated,
+}
+
+
+def _apply_meeting_event(row: WebhookEvent, event: MeetingEvent) -> str:
+    handler = MEETING_HANDLERS.get(event.change)
+    if handler is None:
+        return f"ignored: {event.name} is not used"
+    meeting, connection, ignored = _target(row, event)
+    if meeting is None:
+        return ignored or "ignored"
+    return handler(meeting, connection, event)
+
+
+HANDLERS: dict[type, Callable[[WebhookEvent, Any], str]] = {
+    Deauthorization: _apply_deauthorization,
+    MeetingEvent: _apply_meeting_event,
 }
 
 
 def apply(event_id: int) -> str | None:
-    """Apply one stored event if nobody has yet; returns its outcome."""
-    event = db.session.scalar(select(WebhookEvent).where(
+    """Apply one stored event if nobody has yet; returns its outcome. On failure the event
+    stays pending (rolled back) and the error is raised."""
+    row = db.session.scalar(select(WebhookEvent).where(
         WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None)).with_for_update())
-    if event is None:
+    if row is None:
         db.session.rollback()
         return None
-    handler = HANDLERS.get(event.event)
+    event = from_stored(row.event, row.event_ts, row.zoom_account_id, row.payload or {})
+    handler = HANDLERS.get(type(event))
     try:
-        outcome = handler(event) if handler else f"ignored: {event.event} is not used"
+        outcome = handler(row, event) if handler else f"ignored: {row.event} is not used"
     except Exception:
         db.session.rollback()
-        log.exception("applying Zoom webhook event %s failed", event_id)
         raise
-    event = db.session.get(WebhookEvent, event_id)
-    event.processed_at = utcnow()
-    event.outcome = outcome[:200]
-    db.session.commit()
+    _finish(event_id, outcome)
     return outcome
 
 
+def _finish(event_id: int, outcome: str) -> None:
+    row = db.session.get(WebhookEvent, event_id)
+    row.processed_at = utcnow()
+    row.outcome = outcome[:200]
+    db.session.commit()
+
+
 def apply_pending(limit: int = 100) -> int:
-    """Apply events stored but not applied (a process died between answering and applying)."""
+    """Apply events stored but not applied (a process died between answering and applying).
+
+    An event that fails here too is marked failed with its reason, once: it is never tried
+    again every sweep, and never holds back the events after it.
+    """
     ids = list(db.session.scalars(select(WebhookEvent.id).where(
         WebhookEvent.processed_at.is_(None)).order_by(WebhookEvent.id).limit(limit)))
     db.session.commit()
     for event_id in ids:
-        apply(event_id)
+        try:
+            apply(event_id)
+        except Exception as error:
+            log.warning("Zoom webhook event %s could not be applied: %s", event_id,
+                        type(error).__name__)
+            # The first line only: database errors list the statement's values after it.
+            reason = str(error).split("\n", 1)[0][:150]
+            _finish(event_id, f"failed: {type(error).__name__}: {reason}")
     return len(ids)

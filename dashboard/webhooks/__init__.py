@@ -1,7 +1,7 @@
 """Zoom's signed webhooks into Lakesis."""
 
-from flask import Blueprint
+# Importing the route module attaches its views to ``bp``.
+from dashboard.webhooks import routes  # noqa: F401
+from dashboard.webhooks.blueprint import bp
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-from dashboard.webhooks import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,19 +1,20 @@
+"""``POST /webhooks/zoom``: verify, store once, answer at once; apply after."""
+
 from __future__ import annotations
 
-import json
 import logging
 import time
 
 from flask import Response, current_app, jsonify, request
 
-from dashboard.access import public
-from dashboard.extensions import csrf, db
+from dashboard.access import signed_by_zoom
+from dashboard.extensions import csrf
+from dashboard.request_body import read_limited
 from dashboard.services import webhook_events
-from dashboard.webhooks import bp
-from dashboard.zoom.webhook_signature import url_validation_response, verify
+from dashboard.webhooks.blueprint import bp
+from dashboard.zoom.webhooks import MAX_BODY, Rejected, UrlValidation, dedupe_key, parse
 
 log = logging.getLogger(__name__)
-MAX_BODY = 64 * 1024  # Zoom's events are a few KB; anything far larger is not Zoom
 
 
 def _error(status: int, message: str) -> Response:
@@ -23,39 +24,28 @@ def _error(status: int, message: str) -> Response:
 
 
 @bp.route("/zoom", methods=["POST"])
-@public  # authenticated by Zoom's signature instead of a session
+@signed_by_zoom
 @csrf.exempt
 def zoom() -> Response:
-    if (request.content_length or 0) > MAX_BODY:
-        return _error(413, "body too large")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY:
+    raw = read_limited(MAX_BODY)
+    if raw is None:
         return _error(413, "body too large")
     secret = current_app.config["ZOOM_WEBHOOK_SECRET_TOKEN"]
-    if not verify(secret, request.headers.get("x-zm-request-timestamp"),
-                  request.headers.get("x-zm-signature"), raw, now=time.time()):
-        log.warning("refused a Zoom webhook with a bad or stale signature")
-        return _error(401, "invalid signature or stale timestamp")
     try:
-        body = json.loads(raw)
-    except ValueError:
-        return _error(400, "body is not JSON")
-    if not isinstance(body, dict) or not isinstance(body.get("event"), str):
-        return _error(400, "field 'event' is missing")
-    if body["event"] == "endpoint.url_validation":
-        plain = (body.get("payload") or {}).get("plainToken")
-        if not isinstance(plain, str) or not plain:
-            return _error(400, "field 'payload.plainToken' is missing")
-        return jsonify(url_validation_response(secret, plain))
-
-    event, is_new = webhook_events.store(body, raw)
+        event = parse(raw, request.headers, secret, now=time.time())
+    except Rejected as rejected:
+        if rejected.status == 401:
+            log.warning("refused a Zoom webhook with a bad or stale signature")
+        return _error(rejected.status, rejected.message)
+    if isinstance(event, UrlValidation):
+        return jsonify(event.answer(secret))
+    row, is_new = webhook_events.store(event, dedupe_key(raw))
     if is_new:
         # Stored first, so nothing is lost; applying is a few row updates (no calls out),
         # well inside Zoom's 3 seconds, and the dashboard shows it at once. If applying
         # fails, the event stays pending and `flask zoom worker` applies it later.
         try:
-            webhook_events.apply(event.id)
+            webhook_events.apply(row.id)
         except Exception:
-            db.session.rollback()
-            log.exception("Zoom webhook event %s stays pending", event.id)
+            log.exception("Zoom webhook event %s stays pending", row.id)
     return jsonify({"status": "received" if is_new else "duplicate"})

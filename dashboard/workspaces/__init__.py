@@ -1,7 +1,7 @@
 """The workspace overview and switching between workspaces."""
 
-from flask import Blueprint
+# Importing the route modules attaches their views to ``bp``.
+from dashboard.workspaces import routes  # noqa: F401
+from dashboard.workspaces.blueprint import bp
 
-bp = Blueprint("workspaces", __name__)
-
-from dashboard.workspaces import routes  # noqa: E402,F401
+__all__ = ["bp"]

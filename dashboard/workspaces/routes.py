@@ -11,7 +11,7 @@ from dashboard.access import (
     signed_in,
 )
 from dashboard.models import Permission
-from dashboard.workspaces import bp
+from dashboard.workspaces.blueprint import bp
 
 
 @bp.route("/")

@@ -45,6 +45,7 @@ from .errors import (
     api_error,
     json_object,
     token_error,
+    tracking_id_of,
 )
 
 log = logging.getLogger(__name__)
@@ -309,12 +310,14 @@ class ZoomClient:
                 maybe_sent=not _never_connected(exc),
             ) from exc
         # The path only: query strings and bodies may carry tokens or codes.
-        log.debug(
-            "zoom %s %s -> %s in %.0f ms",
+        log.log(
+            logging.DEBUG if response.ok else logging.INFO,
+            "zoom %s %s -> %s in %.0f ms (tracking id %s)",
             method,
             url.split("?", 1)[0],
             response.status_code,
             (time.monotonic() - started) * 1000,
+            tracking_id_of(response),
         )
         return response
 

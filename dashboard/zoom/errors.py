@@ -48,10 +48,13 @@ class ZoomError(Exception):
         status: int | None = None,
         code: int | str | None = None,
         secrets: Iterable[str] = (),
+        tracking_id: str | None = None,
     ) -> None:
         self.message = scrub(str(message), secrets)
         self.status = status
         self.code = code
+        #: Zoom's ``x-zm-trackingid`` of the failed answer: what Zoom support asks for
+        self.tracking_id = tracking_id
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -60,6 +63,8 @@ class ZoomError(Exception):
             details.append(f"HTTP {self.status}")
         if self.code is not None:
             details.append(f"code {self.code}")
+        if self.tracking_id:
+            details.append(f"Zoom tracking id {self.tracking_id}")
         return f"{self.message} ({', '.join(details)})" if details else self.message
 
     def __repr__(self) -> str:
@@ -136,6 +141,11 @@ class UserNotFound(ZoomError):
     """The Zoom user does not exist (1001), e.g. a bad ``schedule_for``."""
 
 
+class NoSchedulingPrivilege(ZoomError):
+    """The connected user may not schedule for the meeting's host (3000 "You cannot
+    schedule a meeting for ..."): a Zoom admin must grant scheduling privilege."""
+
+
 class ZoomValidationError(ZoomError):
     """Zoom rejected the request (code 300 or another 4xx); ``errors`` has field details."""
 
@@ -182,7 +192,8 @@ def api_error(response: Response, *, now: datetime, secrets: Iterable[str] = ())
     body = json_object(response) or {}
     code = body.get("code")
     message = str(body.get("message") or response.reason or f"Zoom API returned HTTP {status}")
-    common: dict[str, Any] = {"status": status, "code": code, "secrets": tuple(secrets)}
+    common: dict[str, Any] = {"status": status, "code": code, "secrets": tuple(secrets),
+                              "tracking_id": tracking_id_of(response)}
     if status >= 500:
         return ZoomUnavailable(message, **common)
     if status == 429:
@@ -190,6 +201,8 @@ def api_error(response: Response, *, now: datetime, secrets: Iterable[str] = ())
     code_number = _as_int(code)
     if code_number == 4711 or "does not contain scopes" in message:
         return MissingScope(message, scopes=_missing_scopes(message), **common)
+    if code_number == 3000 and "schedule" in message.lower():
+        return NoSchedulingPrivilege(message, **common)
     if code_number in _API_CODES:
         return _API_CODES[code_number](message, **common)
     if status == 401:
@@ -204,33 +217,36 @@ def api_error(response: Response, *, now: datetime, secrets: Iterable[str] = ())
     return ZoomError(message, **common)
 
 
+# Refusals that are about the app itself (its credentials, our own request), not the
+# user's grant: reconnecting would not help, so they are not InvalidGrant.
+_APP_REFUSALS = {"invalid_client": InvalidClient, "unsupported_grant_type": ZoomAuthError}
+
+
 def token_error(response: Response, *, now: datetime, secrets: Iterable[str] = ()) -> ZoomError:
     """Classify a failed answer from the OAuth token or revoke endpoint.
 
     Zoom's bodies vary (see zoom/README.md): ``{"reason": "Invalid Token!"}`` with
-    ``invalid_grant``, ``invalid_request`` or no ``error`` at all, on HTTP 400 or 401.
-    The ``reason`` text is therefore checked as well as the ``error`` field.
+    ``invalid_grant``, ``invalid_request`` or no ``error`` at all, on HTTP 400 or 401, and
+    numbered reasons (4733 code expired, 4734 bad code, 4735 user gone, 4738 disabled by an
+    admin, 4741 revoked by a newer grant). Any refusal other than a transient 5xx or 429
+    means the grant (or the code) is dead, unless it is about the app's own credentials
+    or request.
     """
     status = response.status_code
     body = json_object(response) or {}
     error = str(body.get("error") or "")
     reason = str(body.get("reason") or body.get("error_description") or body.get("message") or "")
     message = reason or error or f"Zoom token endpoint returned HTTP {status}"
-    common: dict[str, Any] = {"status": status, "code": error or None, "secrets": tuple(secrets)}
+    code = body.get("code") if _as_int(body.get("code")) else None
+    common: dict[str, Any] = {"status": status, "code": code or error or None,
+                              "secrets": tuple(secrets), "tracking_id": tracking_id_of(response)}
     if status >= 500:
         return ZoomUnavailable(message, **common)
     if status == 429:
         return _rate_limited(response, message, now=now, common=common)
-    lowered = reason.lower()
-    if error == "invalid_client" or "client_id or client_secret" in lowered:
+    if "client_id or client_secret" in reason.lower():
         return InvalidClient(message, **common)
-    if (
-        error == "invalid_grant"
-        or "invalid token" in lowered
-        or "invalid authorization code" in lowered
-    ):
-        return InvalidGrant(message, **common)
-    return ZoomAuthError(message, **common)
+    return _APP_REFUSALS.get(error, InvalidGrant)(message, **common)
 
 
 def next_utc_midnight(now: datetime) -> datetime:
@@ -278,11 +294,31 @@ def _rate_limited(
     response: Response, message: str, *, now: datetime, common: dict[str, Any]
 ) -> RateLimited:
     retry_after, resume_at = parse_retry_after(response.headers.get("Retry-After"), now)
+    if retry_after is None:  # per-second 429s say when the window opens, in epoch seconds
+        retry_after, resume_at = _reset_at(response.headers.get("X-RateLimit-Reset"), now)
     limit_type = response.headers.get("X-RateLimit-Type", "").strip().lower()
     daily = limit_type == "daily-limit" or "daily rate limit" in message.lower()
     if daily and resume_at is None:
         resume_at = next_utc_midnight(now)
     return RateLimited(message, retry_after=retry_after, daily=daily, resume_at=resume_at, **common)
+
+
+def _reset_at(value: str | None, now: datetime) -> tuple[float | None, datetime | None]:
+    """``X-RateLimit-Reset`` (epoch seconds) as (seconds from now, when), or (None, None)."""
+    try:
+        epoch = float(value or "")
+    except ValueError:
+        return None, None
+    if not math.isfinite(epoch) or not 0 < epoch < 2**33:
+        return None, None
+    when = datetime.fromtimestamp(epoch, UTC)
+    return max(0.0, (when - now).total_seconds()), when
+
+
+def tracking_id_of(response: Response) -> str | None:
+    """Zoom's ``x-zm-trackingid`` header (printable, bounded), if the answer has one."""
+    value = (response.headers.get("x-zm-trackingid") or "").strip()
+    return value[:80] if value and value.isprintable() else None
 
 
 def json_object(response: Response) -> dict | None:

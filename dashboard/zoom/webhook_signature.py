@@ -38,7 +38,9 @@ def verify(
     if not secret or not timestamp or not signature:
         return False
     # Digits only: int() would also accept "+12", " 12" or "1_2", which Zoom never sends.
-    if not timestamp.isascii() or not timestamp.isdigit():
+    # At most 12 digits (epoch seconds until the year 33658): a longer one cannot be fresh,
+    # and subtracting it from a float would overflow.
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         return False
     if abs(now - int(timestamp)) > tolerance:
         return False

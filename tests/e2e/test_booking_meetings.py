@@ -8,10 +8,12 @@ import pytest
 import requests
 
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Booking, Operation, Workspace
 from dashboard.orm import utcnow
 from dashboard.services import bookings
 from dashboard.services.audit import Actor
+from dashboard.services.zoom_tokens import TokenProvider
 from tests.bookings_fakes import drain, meeting_of, new_booking, zoom_meeting
 from tests.sandbox_control import connect
 
@@ -62,7 +64,7 @@ def test_cancel_deletes_the_zoom_meeting(app, connected, sandbox):
 
 def test_timeout_after_create_does_not_duplicate_the_meeting(app, connected, sandbox,
                                                              monkeypatch):
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
     monkeypatch.setattr(client, "_timeout", (1.0, 0.5))
     sandbox.fault("meetings_create", "timeout_after_commit", count=1, delay=1.5)
     booking_id = new_booking(app, connected.acme.id)
@@ -92,7 +94,7 @@ def test_deleted_in_zoom_is_recreated_on_the_next_reschedule(app, connected, san
     drain(app)
     old = meeting_of(app, booking_id).zoom_meeting_id
     with app.app_context():
-        tokens, zoom = app.extensions["zoom_tokens"], app.extensions["zoom_client"]
+        tokens, zoom = TokenProvider(zoom_extension.client_of(app)), zoom_extension.client_of(app)
         tokens.call(connected.acme.id, lambda t: zoom.delete_meeting(t, old))
         workspace = db.session.get(Workspace, connected.acme.id)
         bookings.reschedule(workspace, Actor.system(), db.session.get(Booking, booking_id),

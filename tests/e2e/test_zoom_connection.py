@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import AuditEvent, ZoomConnection
 from dashboard.orm import utcnow
-from dashboard.zoom.tokens import NotConnected
-from tests.sandbox_control import ADA, OTHER_HOST, callback_path, connect, query
+from dashboard.services.zoom_tokens import NotConnected, TokenProvider
+from tests.sandbox_control import ADA, callback_path, connect, query
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 
@@ -79,13 +80,13 @@ def test_expired_access_token_is_refreshed_and_rotation_kills_the_old_refresh_to
         app, client, auth, world, sandbox):
     auth.sign_in_as(world.admin)
     connect(client, sandbox)
-    tokens = app.extensions["zoom_tokens"]
+    tokens = TokenProvider(zoom_extension.client_of(app))
     with app.app_context():
         first = tokens.access_token(world.acme.id)
-        assert tokens.call(world.acme.id, app.extensions["zoom_client"].get_me)["id"] == ADA
+        assert tokens.call(world.acme.id, zoom_extension.client_of(app).get_me)["id"] == ADA
     sandbox.advance_clock(3600)  # Zoom now answers 124 for the old token
     with app.app_context():
-        me = tokens.call(world.acme.id, app.extensions["zoom_client"].get_me)
+        me = tokens.call(world.acme.id, zoom_extension.client_of(app).get_me)
         assert me["id"] == ADA
         assert tokens.access_token(world.acme.id) != first
     assert sandbox.state()["successful_refreshes"] == 1
@@ -101,7 +102,7 @@ def test_revoked_refresh_token_moves_the_connection_to_needs_reauth(app, client,
         db.session.commit()
     sandbox.fault("token", "invalid_refresh")
     with app.app_context(), pytest.raises(NotConnected):
-        app.extensions["zoom_tokens"].access_token(world.acme.id)
+        TokenProvider(zoom_extension.client_of(app)).access_token(world.acme.id)
     page = client.get("/").data.decode()
     assert "Zoom needs to be reconnected" in page and "Reconnect" in page
     sandbox.clear_faults()
@@ -137,7 +138,10 @@ def test_marketplace_removal_disconnects_and_forgets_the_zoom_user(app, client, 
     assert (stored.zoom_email, stored.zoom_user_id, stored.refresh_token_enc) == (None,) * 3
 
 
-def test_one_zoom_user_cannot_serve_two_workspaces(app, client, auth, world, sandbox):
+def test_one_zoom_user_serves_one_workspace_the_newest_grant_wins(app, client, auth, world,
+                                                                   sandbox):
+    """Zoom invalidates a user's earlier grant when the user authorizes again (4741): the
+    workspace that held it is told to reconnect instead of going on looking connected."""
     auth.sign_in_as(world.admin)
     connect(client, sandbox, ADA)
     with app.app_context():
@@ -148,10 +152,15 @@ def test_one_zoom_user_cannot_serve_two_workspaces(app, client, auth, world, san
         db.session.commit()
     client.post("/workspaces/switch", data={"workspace_id": world.globex.id})
     page = connect(client, sandbox, ADA).data.decode()
-    assert "already connected to another Lakesis workspace" in page
-    assert connect(client, sandbox, OTHER_HOST).status_code == 200
-    assert connection(app, world.globex).zoom_user_id == OTHER_HOST
-    assert connection(app, world.acme).status == "connected"
+    assert "was connected to another Lakesis workspace" in page
+    assert connection(app, world.globex).zoom_user_id == ADA
+    assert connection(app, world.globex).status == "connected"
+    acme = connection(app, world.acme)
+    assert acme.status == "needs_reauth" and acme.refresh_token_enc is None
+    with app.app_context():  # globex's grant is the one Zoom honours
+        me = TokenProvider(zoom_extension.client_of(app)).call(
+            world.globex.id, zoom_extension.client_of(app).get_me)
+        assert me["id"] == ADA
 
 
 def test_revoke_failure_is_recorded_and_the_tokens_are_still_wiped(app, client, auth, world,

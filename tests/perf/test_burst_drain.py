@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from dashboard import create_app, token_cipher
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Meeting, Operation, Workspace, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.services import bookings
@@ -93,7 +94,7 @@ def _sandbox_log_statuses(log: Path) -> Counter:
 
 def _connect_zoom(app, sandbox_url: str, workspace_id: int) -> None:
     """Tokens for ADA through the sandbox's consent page, stored like a real connect."""
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
     redirect_uri = app.config["ZOOM_REDIRECT_URI"]
     request = client.authorization_request(redirect_uri)
     code = query(SandboxControl(sandbox_url).consent(request.url, "allow", ADA))["code"]

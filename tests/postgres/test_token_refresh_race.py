@@ -9,8 +9,10 @@ import pytest
 
 from dashboard import create_app, token_cipher
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Workspace, ZoomConnection
 from dashboard.orm import utcnow
+from dashboard.services.zoom_tokens import TokenProvider
 from tests.databases import fresh_postgres_database, postgres_url
 from tests.sandbox_control import ADA, query
 
@@ -30,12 +32,10 @@ def racing_app(request, app, tmp_path):
                          "ZOOM_MODE": "live", **overrides})
     # live mode: nothing mounted; point the client at the sandbox the session serves
     from dashboard.zoom.client import ZoomClient, ZoomEndpoints
-    from dashboard.zoom.tokens import TokenProvider
 
     client = ZoomClient(ZoomEndpoints.for_sandbox(app.config["ZOOM_SANDBOX_URL"]),
                         app.config["ZOOM_CLIENT_ID"], app.config["ZOOM_CLIENT_SECRET"])
-    racing.extensions["zoom_client"] = client
-    racing.extensions["zoom_tokens"] = TokenProvider(client)
+    zoom_extension.init_app(racing, client=client)
     with racing.app_context():
         db.create_all()
     yield racing
@@ -47,7 +47,7 @@ def racing_app(request, app, tmp_path):
 
 def _grant(app, sandbox):
     """Tokens for ADA, obtained through the sandbox's consent page like a real connect."""
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
     request = client.authorization_request(app.config["ZOOM_REDIRECT_URI"])
     code = query(sandbox.consent(request.url, "allow", ADA))["code"]
     return client.exchange_code(code, app.config["ZOOM_REDIRECT_URI"], request.code_verifier)
@@ -75,8 +75,8 @@ def test_refresh_rotates_once_under_race(racing_app, sandbox):
         with racing_app.app_context():
             try:
                 start.wait()
-                provider = racing_app.extensions["zoom_tokens"]
-                me = provider.call(workspace_id, racing_app.extensions["zoom_client"].get_me)
+                provider = TokenProvider(zoom_extension.client_of(racing_app))
+                me = provider.call(workspace_id, zoom_extension.client_of(racing_app).get_me)
                 results.append(me["id"])
             except BaseException as error:  # collected and asserted below
                 errors.append(error)

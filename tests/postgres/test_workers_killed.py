@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard import create_app
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import (
     Booking,
     Operation,
@@ -34,8 +35,8 @@ from dashboard.orm import utcnow
 from dashboard.services import bookings
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import parse_new_booking
-from dashboard.zoom.client import meeting_marker
-from dashboard.zoom.tokens import store_tokens
+from dashboard.services.zoom_tokens import TokenProvider, store_tokens
+from dashboard.zoom.meetings import booking_marker as meeting_marker
 from tests.databases import fresh_postgres_database, postgres_url
 from tests.live_server import free_port
 from tests.sandbox_control import ADA, SandboxControl, query
@@ -140,7 +141,7 @@ def pg_app(zoom_sandbox, tmp_path) -> Iterator:
 
 def _connect(pg, sandbox) -> int:
     """A workspace connected to Dr Ada's Zoom through a real consent at the sandbox."""
-    client = pg.extensions["zoom_client"]
+    client = zoom_extension.client_of(pg)
     request = client.authorization_request(pg.config["ZOOM_REDIRECT_URI"])
     code = query(sandbox.consent(request.url, "allow", ADA))["code"]
     tokens = client.exchange_code(code, pg.config["ZOOM_REDIRECT_URI"], request.code_verifier)
@@ -304,7 +305,8 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(pg_app, zoom_sandbox
         assert taken_over.state == "succeeded" and taken_over.attempts >= 2
         assert str(victim.pid) not in (taken_over.locked_by or "")
         rows = list(db.session.scalars(select(Booking).order_by(Booking.id)))
-        tokens, client = pg_app.extensions["zoom_tokens"], pg_app.extensions["zoom_client"]
+        client = zoom_extension.client_of(pg_app)
+        tokens = TokenProvider(client)
         in_zoom = tokens.call(workspace_id, lambda t: list(
             client.list_meetings(t, "me", type_="scheduled")))
         expected = {meeting_marker(b.public_id): b for b in rows}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 import threading
 import time
@@ -66,14 +67,33 @@ class ServerThread:
 
 class WebhookReceiver:
     """Records each POST (headers and raw body); answers ``status`` (200 by default),
-    or first the statuses queued in ``script``."""
+    or first the statuses queued in ``script``.
+
+    ``endpoint.url_validation`` is answered as ``validation`` says: "correct" (the
+    default: plainToken and hex(HMAC_SHA256(secret, plainToken))), "wrong" (a bad
+    encryptedToken) or "plain" (just "ok", like any other event)."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = 200
         self.script: list[int] = []
+        self.validation = "correct"
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
+
+    def _validation_answer(self, body: bytes) -> bytes | None:
+        import json
+
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return None
+        if event.get("event") != "endpoint.url_validation" or self.validation == "plain":
+            return None
+        plain = event["payload"]["plainToken"]
+        secret = WEBHOOK_SECRET if self.validation == "correct" else "not-the-secret"
+        encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        return json.dumps({"plainToken": plain, "encryptedToken": encrypted}).encode()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -86,6 +106,10 @@ class WebhookReceiver:
             status = self.script.pop(0) if self.script else self.status
             self.received.append({"headers": headers, "body": body, "status": status})
             self._arrived.notify_all()
+        answer = self._validation_answer(body)
+        if answer is not None:
+            start_response(f"{status} X", [("Content-Type", "application/json")])
+            return [answer]
         start_response(f"{status} X", [("Content-Type", "text/plain")])
         return [b"ok"]
 
@@ -94,6 +118,7 @@ class WebhookReceiver:
             self.received.clear()
             self.script.clear()
             self.status = 200
+            self.validation = "correct"
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Block until ``count`` requests have arrived (or fail)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pytest
 import requests
@@ -10,6 +11,11 @@ import requests
 from .conftest import Sandbox, http
 
 TOPIC = {"topic": "Fault test", "start_time": "2030-01-01T10:00:00Z"}
+
+
+def sandbox_now(sandbox: Sandbox) -> float:
+    """The sandbox clock as epoch seconds (to the second)."""
+    return datetime.fromisoformat(sandbox.state()["now"].replace("Z", "+00:00")).timestamp()
 
 
 @pytest.mark.parametrize(("mode", "status"), [("error_500", 500), ("error_503", 503)])
@@ -42,12 +48,15 @@ def test_slow_answers_normally_after_the_delay(sandbox: Sandbox, token: str) -> 
 def test_rate_limit_faults(sandbox: Sandbox, token: str) -> None:
     sandbox.fault("meetings_create", "rate_limit", count=1)
     limited = sandbox.api("POST", "/users/me/meetings", token, json=TOPIC)
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    # Zoom: per-second 429s carry X-RateLimit-Reset (epoch seconds), not Retry-After.
+    assert limited.status_code == 429 and "Retry-After" not in limited.headers
+    assert 0 < int(limited.headers["X-RateLimit-Reset"]) - sandbox_now(sandbox) <= 2
     assert limited.headers["X-RateLimit-Category"] == "Medium"
     assert limited.headers["X-RateLimit-Type"] == "QPS"
     sandbox.fault("meetings_create", "rate_limit_no_retry_after", count=1)
     bare = sandbox.api("POST", "/users/me/meetings", token, json=TOPIC)
     assert bare.status_code == 429 and "Retry-After" not in bare.headers
+    assert "X-RateLimit-Reset" not in bare.headers
     assert bare.json()["code"] == 429
     assert sandbox.api("POST", "/users/me/meetings", token, json=TOPIC).status_code == 201
 

@@ -135,12 +135,25 @@ def test_member_who_is_not_the_host_gets_3003(sandbox: Sandbox, token: str) -> N
 def test_schedule_for_a_colleague_and_unknown_users(sandbox: Sandbox, token: str) -> None:
     meeting = sandbox.create_meeting(token, schedule_for="front.desk@clinic.zoom.test")
     assert meeting["host_id"] == FRONT_DESK
-    by_id = sandbox.api("POST", f"/users/{FRONT_DESK}/meetings", token, json=VALID)
+    by_id = sandbox.api(
+        "POST", "/users/me/meetings", token, json={**VALID, "schedule_for": FRONT_DESK}
+    )
     assert by_id.status_code == 201 and by_id.json()["host_id"] == FRONT_DESK
     for ref in ("nobody@clinic.zoom.test", OTHER_HOST):
-        answer = sandbox.api("POST", f"/users/{ref}/meetings", token, json=VALID)
+        answer = sandbox.api(
+            "POST", "/users/me/meetings", token, json={**VALID, "schedule_for": ref}
+        )
         assert answer.status_code == 404
         assert answer.json() == {"code": 1001, "message": f"User does not exist: {ref}."}
+    # A user-level app creates through "me": another user's path needs the admin scope.
+    for ref in (FRONT_DESK, "nobody@clinic.zoom.test", OTHER_HOST):
+        answer = sandbox.api("POST", f"/users/{ref}/meetings", token, json=VALID)
+        assert answer.status_code == 400
+        assert answer.json() == {
+            "code": 4711,
+            "message": "Invalid access token, does not contain scopes:"
+            "[meeting:write:meeting:admin].",
+        }
     foreign = sandbox.api(
         "POST", "/users/me/meetings", token, json={**VALID, "schedule_for": "host@other.zoom.test"}
     )
@@ -266,9 +279,14 @@ def test_body_that_is_not_a_json_object_is_refused(sandbox: Sandbox, token: str)
 def test_scopes_guard_each_operation(sandbox: Sandbox) -> None:
     reader = sandbox.connect(scope="meeting:read:meeting user:read:user")["access_token"]
     answer = sandbox.api("POST", "/users/me/meetings", reader, json=VALID)
-    assert answer.status_code == 401
+    assert answer.status_code == 400
     assert answer.json() == {
         "code": 4711,
-        "message": "Invalid access token, does not contain scopes:[meeting:write:meeting]",
+        "message": "Invalid access token, does not contain scopes:[meeting:write:meeting].",
     }
-    assert sandbox.api("GET", "/users/me/meetings", reader).status_code == 200
+    # Listing needs its own scope: meeting:read:meeting does not cover it.
+    listing = sandbox.api("GET", "/users/me/meetings", reader)
+    assert listing.status_code == 400
+    assert listing.json()["message"].endswith("scopes:[meeting:read:list_meetings].")
+    lister = sandbox.connect(scope="meeting:read:list_meetings")["access_token"]
+    assert sandbox.api("GET", "/users/me/meetings", lister).status_code == 200

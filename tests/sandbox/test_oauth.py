@@ -10,7 +10,7 @@ from .conftest import ADA, CLIENT_ID, OTHER_HOST, REDIRECT_URI, Sandbox, http, p
 
 DEFAULT_SCOPES = (
     "meeting:read:meeting meeting:write:meeting meeting:update:meeting "
-    "meeting:delete:meeting user:read:user"
+    "meeting:delete:meeting meeting:read:list_meetings user:read:user"
 )
 INVALID_TOKEN = {"reason": "Invalid Token!", "error": "invalid_grant"}
 INVALID_CODE = {"reason": "Invalid authorization code", "error": "invalid_grant"}
@@ -255,10 +255,10 @@ def test_unknown_or_missing_token_is_124_invalid(sandbox: Sandbox) -> None:
 def test_token_without_user_scope_gets_4711(sandbox: Sandbox) -> None:
     tokens = sandbox.connect(scope="meeting:write:meeting")
     answer = sandbox.api("GET", "/users/me", tokens["access_token"])
-    assert answer.status_code == 401
+    assert answer.status_code == 400
     assert answer.json() == {
         "code": 4711,
-        "message": "Invalid access token, does not contain scopes:[user:read:user]",
+        "message": "Invalid access token, does not contain scopes:[user:read:user].",
     }
 
 

@@ -26,7 +26,8 @@ def verified(item: dict[str, Any]) -> dict[str, Any]:
     assert hmac.compare_digest(headers["x-zm-signature"], expected)
     assert headers["content-type"] == "application/json"
     body = json.loads(raw)
-    assert raw == json.dumps(body, separators=(",", ":")).encode(), "not compact JSON"
+    compact_utf8 = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    assert raw == compact_utf8, "not compact raw UTF-8 JSON"
     return body
 
 

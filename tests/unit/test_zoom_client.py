@@ -18,13 +18,9 @@ import requests
 import responses
 
 from dashboard.zoom import errors
-from dashboard.zoom.client import (
-    TokenSet,
-    ZoomClient,
-    ZoomEndpoints,
-    find_marked_meeting,
-    meeting_marker,
-)
+from dashboard.zoom.client import TokenSet, ZoomClient, ZoomEndpoints
+from dashboard.zoom.meetings import booking_marker as meeting_marker
+from dashboard.zoom.meetings import find_marked_meeting
 from tests import zoom_openapi
 from tests.zoom_openapi import request_body_validator
 
@@ -467,6 +463,24 @@ def test_429_daily_limit_with_iso_retry_after_parks_until_that_time(zoom, client
     assert limited.retry_after == 9 * 3600
 
 
+def test_429_per_second_with_x_ratelimit_reset_waits_until_that_epoch_second(zoom, client):
+    reset = NOW + timedelta(seconds=2)
+    headers = {"X-RateLimit-Type": "QPS", "X-RateLimit-Category": "Medium",
+               "X-RateLimit-Reset": str(int(reset.timestamp()))}
+    limited = rate_limited(zoom, client, headers)
+
+    assert (limited.retry_after, limited.resume_at, limited.daily) == (2.0, reset, False)
+
+
+def test_429_daily_cap_with_only_the_accounts_light_quota_is_still_the_daily_cap(zoom, client):
+    headers = {"X-RateLimit-Category": "Light", "X-RateLimit-Limit": "30",
+               "X-RateLimit-Remaining": "0"}
+    limited = rate_limited(zoom, client, headers, DAILY_MESSAGE)
+
+    assert limited.daily is True
+    assert limited.resume_at == datetime(2026, 12, 1, tzinfo=UTC)
+
+
 def test_429_per_second_without_headers_leaves_backoff_to_the_caller(zoom, client):
     message = "You have reached the maximum per-second rate limit for this API. Try again later."
     limited = rate_limited(zoom, client, message=message)
@@ -695,3 +709,55 @@ def test_missing_openapi_file_skips_locally_and_fails_under_ci(monkeypatch, tmp_
 
     with pytest.raises(outcome):
         zoom_openapi.require_openapi()
+
+
+# --- Every refusal of a refresh is a dead grant (zoom/README.md, Corrections) -------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"reason": "The token has been revoked", "error": "invalid_grant", "code": 4741}),
+        (400, {"reason": "Authorization code expired", "error": "invalid_request",
+               "code": 4733}),
+        (400, {"reason": "The owner of the token does not exist", "code": 4735}),
+        (400, {"reason": "Token is disabled by admin", "error": "invalid_request",
+               "code": 4738}),
+        (401, {}),
+        (403, {"reason": "Forbidden"}),
+        (400, {"reason": "Invalid Token!", "error": "invalid_request"}),
+    ],
+    ids=["4741", "4733", "4735", "4738", "bare-401", "403", "invalid_request"],
+)
+def test_any_refusal_of_a_refresh_means_the_grant_is_dead(zoom, client, status, body):
+    zoom.post(TOKEN_URL, status=status, json=body)
+
+    with pytest.raises(errors.InvalidGrant) as caught:
+        client.refresh(REFRESH)
+
+    assert caught.value.status == status
+    if "code" in body:
+        assert caught.value.code == body["code"]
+
+
+def test_a_failed_call_keeps_zooms_tracking_id_for_support(zoom, client, caplog):
+    zoom.get(f"{API}/meetings/1", status=500, json={"code": 500, "message": "oops"},
+             headers={"x-zm-trackingid": "v=2.0;clid=us06;rid=WEB_abc123"})
+
+    with caplog.at_level(logging.INFO, logger="dashboard.zoom.client"), \
+            pytest.raises(errors.ZoomUnavailable) as caught:
+        client.get_meeting(ACCESS, 1)
+
+    assert caught.value.tracking_id == "v=2.0;clid=us06;rid=WEB_abc123"
+    assert "Zoom tracking id v=2.0;clid=us06;rid=WEB_abc123" in str(caught.value)
+    assert "WEB_abc123" in caplog.text
+
+
+def test_scheduling_for_a_user_without_privilege_is_its_own_error(zoom, client):
+    zoom.post(f"{API}/users/me/meetings", status=400,
+              json={"code": 3000, "message": "You cannot schedule a meeting for dr.rui@x.test"})
+
+    with pytest.raises(errors.NoSchedulingPrivilege) as caught:
+        client.create_meeting(ACCESS, {**typical_booking_body(), "schedule_for": "dr.rui@x.test"})
+
+    assert caught.value.code == 3000

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import AuditEvent, MeetingDefaults, Workspace
-from dashboard.services.meeting_body import defaults_for
+from dashboard.services.meeting_defaults import defaults_for
 
 HX = {"HX-Request": "true"}
 SAVED = {"waiting_room": "y", "mute_upon_entry": "y", "host_video": "y",

@@ -18,10 +18,10 @@ from sqlalchemy import update
 from dashboard.extensions import db
 from dashboard.models import Meeting, Operation
 from dashboard.orm import utcnow
-from dashboard.services import meeting_sync, outbox
+from dashboard.services import meeting_sync, outbox, retry_policy
+from dashboard.services.zoom_tokens import store_tokens
 from dashboard.zoom.client import TokenSet
 from dashboard.zoom.errors import next_utc_midnight
-from dashboard.zoom.tokens import store_tokens
 from tests.bookings_fakes import (
     cancel,
     drain,
@@ -235,11 +235,11 @@ def test_a_5xx_is_retried_with_jittered_backoff_then_succeeds(app, acme, zoom):
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped():
     for attempts in (1, 2, 3, 6):
-        delays = [meeting_sync.backoff(attempts) for _ in range(200)]
-        full = meeting_sync.BASE_DELAY * 2 ** (attempts - 1)
+        delays = [retry_policy.backoff(attempts) for _ in range(200)]
+        full = retry_policy.BASE_DELAY * 2 ** (attempts - 1)
         assert all(full / 2 <= d <= full for d in delays)
         assert len(set(delays)) > 100  # jitter: no two workers retry in lockstep
-    assert meeting_sync.backoff(40) <= meeting_sync.MAX_DELAY
+    assert retry_policy.backoff(40) <= retry_policy.MAX_DELAY
 
 
 def test_a_read_timeout_after_the_create_reached_zoom_does_not_duplicate(app, acme, zoom):
@@ -254,6 +254,21 @@ def test_a_read_timeout_after_the_create_reached_zoom_does_not_duplicate(app, ac
     assert list(zoom.meetings) == [meeting.zoom_meeting_id]
     assert zoom.calls("POST") == 1
     assert _op(app, booking).outcome.startswith("found Zoom meeting")
+
+
+def test_a_lost_create_for_another_host_is_looked_up_through_me(app, acme, zoom):
+    """A user-level app lists through ``me``; ``/users/<email>/meetings`` needs an admin
+    scope (zoom/README.md, Corrections and additions)."""
+    booking = new_booking(app, acme, host_email="dr.ana@lake-clinic.test")
+    zoom.fail("create", "commit-then-timeout")
+    drain(app)
+    make_due(app)
+    drain(app)
+
+    lists = [url for method, url, _ in zoom.sent if method == "GET" and "/meetings?" in url]
+    assert lists and all("/users/me/meetings" in url for url in lists)
+    assert zoom.bodies("POST")[0]["schedule_for"] == "dr.ana@lake-clinic.test"
+    assert meeting_of(app, booking).status == "scheduled" and zoom.calls("POST") == 1
 
 
 def test_a_429_with_retry_after_is_honoured(app, acme, zoom):
@@ -336,16 +351,16 @@ def test_the_daily_cap_parks_the_workspace_until_midnight_utc(app, world, acme, 
 
 def test_after_max_attempts_the_operation_is_dead_and_retry_brings_it_back(app, acme, zoom):
     booking = new_booking(app, acme)
-    zoom.fail("create", *[server_error()] * meeting_sync.MAX_ATTEMPTS)
-    zoom.fail("list", *[server_error()] * meeting_sync.MAX_ATTEMPTS)
-    for _ in range(meeting_sync.MAX_ATTEMPTS):
+    zoom.fail("create", *[server_error()] * retry_policy.MAX_ATTEMPTS)
+    zoom.fail("list", *[server_error()] * retry_policy.MAX_ATTEMPTS)
+    for _ in range(retry_policy.MAX_ATTEMPTS):
         assert drain(app) == 1
         make_due(app)
     op = _op(app, booking)
-    assert (op.state, op.attempts) == ("dead", meeting_sync.MAX_ATTEMPTS)
+    assert (op.state, op.attempts) == ("dead", retry_policy.MAX_ATTEMPTS)
     meeting = meeting_of(app, booking)
     assert meeting.status == "failed"
-    assert meeting.last_error.startswith(f"Gave up after {meeting_sync.MAX_ATTEMPTS} attempts: ")
+    assert meeting.last_error.startswith(f"Gave up after {retry_policy.MAX_ATTEMPTS} attempts: ")
     assert drain(app) == 0  # dead stays dead until someone retries
 
     zoom.failures.clear()
@@ -360,8 +375,8 @@ def test_retrying_a_dead_create_finds_the_meeting_an_earlier_attempt_made(app, a
     booking = new_booking(app, acme)
     # Attempt 1 reaches Zoom but its answer is lost; every later look-up fails.
     zoom.fail("create", "commit-then-timeout")
-    zoom.fail("list", *[server_error()] * (meeting_sync.MAX_ATTEMPTS - 1))
-    for _ in range(meeting_sync.MAX_ATTEMPTS):
+    zoom.fail("list", *[server_error()] * (retry_policy.MAX_ATTEMPTS - 1))
+    for _ in range(retry_policy.MAX_ATTEMPTS):
         drain(app)
         make_due(app)
     assert _op(app, booking).state == "dead"
@@ -607,3 +622,24 @@ def test_a_per_second_429_holds_back_the_workspaces_other_queued_work(app, acme,
     assert zoom.calls("POST") == 1
     held = {_op(app, booking).next_attempt_at for booking in (first, second)}
     assert len(held) == 1 and min(held) > utcnow()
+
+
+def test_the_daily_cap_holds_back_only_the_work_of_the_same_meeting_host(app, acme, zoom):
+    """Zoom's 100 create/update a day count per meeting host (the schedule_for user), so one
+    host reaching it must not stop the other hosts' meetings (zoom/README.md, Corrections)."""
+    capped = new_booking(app, acme, "a", host_email="dr.ana@lake-clinic.test")
+    same_host = new_booking(app, acme, "b", host_email="Dr.Ana@lake-clinic.test")
+    other_host = new_booking(app, acme, "c", host_email="dr.rui@lake-clinic.test")
+    connected_user = new_booking(app, acme, "d")
+    midnight = next_utc_midnight(utcnow())
+    zoom.fail("create", (429, {"code": 429, "message": DAILY_MESSAGE},
+                         {"X-RateLimit-Type": "Daily-limit",
+                          "Retry-After": midnight.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+
+    assert run_once(app)
+    assert _op(app, capped).next_attempt_at == midnight
+    assert _op(app, same_host).next_attempt_at == midnight
+    assert drain(app) == 2  # the other host's and the connected user's go on today
+    assert meeting_of(app, other_host).status == "scheduled"
+    assert meeting_of(app, connected_user).status == "scheduled"
+    assert meeting_of(app, same_host).status == "pending"

@@ -15,6 +15,7 @@ from dashboard import token_cipher
 from dashboard.extensions import db
 from dashboard.models import ConnectionStatus, Membership, OAuthState, ZoomConnection
 from dashboard.orm import utcnow
+from dashboard.zoom.extension import SCOPES
 from tests.zoom_fakes import (
     ZOOM_ACCOUNT_ID,
     ZOOM_EMAIL,
@@ -43,8 +44,11 @@ def zoom():
         yield mock
 
 
-def _zoom_accepts_the_code(app, zoom, **me):
-    zoom.post(endpoints(app).token_url, json=token_body(ACCESS, REFRESH))
+ALL_SCOPES = " ".join(SCOPES)
+
+
+def _zoom_accepts_the_code(app, zoom, scope: str = ALL_SCOPES, **me):
+    zoom.post(endpoints(app).token_url, json=token_body(ACCESS, REFRESH, scope=scope))
     zoom.get(f"{endpoints(app).api_base_url}/users/me", json=me_body(**me))
 
 
@@ -295,30 +299,41 @@ def test_an_expired_authorization_code_is_refused_with_a_message(
     assert _connections(app) == 0
 
 
-def test_a_zoom_user_connected_to_another_workspace_is_refused_and_that_workspace_untouched(
+def test_a_zoom_user_connected_elsewhere_moves_here_and_the_other_workspace_must_reconnect(
         app, client, auth, world, zoom):
+    """Zoom keeps one grant per user and app: the code exchange has already revoked the other
+    workspace's tokens (4741), so it must not go on looking connected."""
     with app.app_context():
         store_connection(world.globex.id, access_token="globex-access",
                          refresh_token="globex-refresh", connected_by_id=world.outsider.id)
-        before = connection_of(world.globex.id).updated_at
     _zoom_accepts_the_code(app, zoom)  # /users/me answers the same Zoom user
     auth.sign_in_as(world.admin)
     state = _start(client)
 
     page = _page_after(client, client.get(f"{CALLBACK}?state={state}&code=the-code"))
 
-    assert f"The Zoom account {ZOOM_EMAIL} is already connected to another Lakesis " \
-        "workspace. Disconnect it there first" in page
-    assert 'id="zoom-status">Not connected<' in page
+    assert f"{ZOOM_EMAIL} was connected to another Lakesis workspace" in page
+    assert "Globex" not in page  # the other workspace is not named to this one
     with app.app_context():
-        assert connection_of(world.acme.id) is None
+        assert connection_of(world.acme.id).status == ConnectionStatus.CONNECTED
         globex = connection_of(world.globex.id)
-        assert globex.status == ConnectionStatus.CONNECTED
-        assert token_cipher.decrypt(globex.access_token_enc) == "globex-access"
-        assert token_cipher.decrypt(globex.refresh_token_enc) == "globex-refresh"
-        assert globex.updated_at == before
-        assert "zoom.connected" not in audit_actions(world.acme.id)
+        assert globex.status == ConnectionStatus.NEEDS_REAUTH
+        assert "Zoom keeps only the newest authorization" in globex.status_reason
+        assert globex.access_token_enc is None and globex.refresh_token_enc is None
+        assert audit_actions(world.globex.id)[-1] == "zoom.needs_reauth"
     assert not [c for c in zoom.calls if "revoke" in c.request.url]
+
+
+def test_a_grant_without_a_needed_scope_is_named_at_connect(app, client, auth, world, zoom):
+    _zoom_accepts_the_code(app, zoom, scope="meeting:write:meeting user:read:user")
+    auth.sign_in_as(world.admin)
+    state = _start(client)
+
+    page = _page_after(client, client.get(f"{CALLBACK}?state={state}&code=the-code"))
+
+    assert "Zoom did not grant meeting:read:meeting, meeting:read:list_meetings" in page
+    with app.app_context():
+        assert "meeting:read:list_meetings" in connection_of(world.acme.id).missing_scopes
 
 
 # --- Disconnect -----------------------------------------------------------------------
@@ -445,3 +460,17 @@ def test_a_connection_needing_reauth_can_be_disconnected_without_calling_zoom(
     with app.app_context():
         assert audit_event(world.acme.id, "zoom.disconnected").details["revoked_at_zoom"] \
             is False
+
+
+def test_disconnect_with_an_expired_access_token_revokes_the_refresh_token(
+        app, client, auth, world, zoom):
+    """Zoom may refuse to revoke an expired access token; the refresh token still works."""
+    with app.app_context():
+        store_connection(world.acme.id, access_token="access-expired",
+                         refresh_token="refresh-still-good", expires_in=timedelta(minutes=-5))
+    zoom.post(endpoints(app).revoke_url, json={"status": "success"})
+    auth.sign_in_as(world.admin)
+
+    _page_after(client, client.post(DISCONNECT))
+
+    assert parse_qs(zoom.calls[0].request.body) == {"token": ["refresh-still-good"]}

@@ -11,10 +11,11 @@ from sqlalchemy import select, text, update
 
 from dashboard import token_cipher
 from dashboard.extensions import db
+from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
+from dashboard.services.zoom_tokens import NotConnected, TokenProvider
 from dashboard.zoom.errors import AccessTokenExpired, ZoomUnavailable
-from dashboard.zoom.tokens import NotConnected, TokenProvider
 from tests.zoom_fakes import (
     audit_actions,
     audit_event,
@@ -36,7 +37,7 @@ def zoom():
 
 
 def _provider(app) -> TokenProvider:
-    return app.extensions["zoom_tokens"]
+    return TokenProvider(zoom_extension.client_of(app))
 
 
 def _form(call) -> dict[str, str]:
@@ -136,7 +137,7 @@ def test_an_access_token_refused_with_401_is_refreshed_once_and_the_call_retried
     zoom.get(f"{api}/users/me", status=401, **refusal)
     zoom.get(f"{api}/users/me", json=me_body())
     zoom.post(endpoints(app).token_url, json=token_body("access-2", "refresh-2"))
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
 
     me = _provider(app).call(world.acme.id, client.get_me)
 
@@ -154,7 +155,7 @@ def test_a_second_124_after_the_refresh_is_raised_to_the_caller(app, app_context
     zoom.get(f"{api}/users/me", status=401,
              json={"code": 124, "message": "Access token is expired."})
     zoom.post(endpoints(app).token_url, json=token_body("access-2", "refresh-2"))
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
 
     with pytest.raises(AccessTokenExpired):
         _provider(app).call(world.acme.id, client.get_me)
@@ -197,7 +198,7 @@ def test_a_missing_scope_4711_moves_the_connection_to_needs_reauth(app, app_cont
     zoom.get(f"{endpoints(app).api_base_url}/users/me", status=401, json={
         "code": 4711,
         "message": "Invalid access token, does not contain scopes:[user:read:user]"})
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
 
     with pytest.raises(NotConnected):
         _provider(app).call(world.acme.id, client.get_me)
@@ -310,7 +311,7 @@ def test_a_missing_scope_met_on_the_retry_after_a_refresh_also_needs_reauth(
         "code": 4711,
         "message": "Invalid access token, does not contain scopes:[user:read:user]"})
     zoom.post(endpoints(app).token_url, json=token_body("access-2", "refresh-2"))
-    client = app.extensions["zoom_client"]
+    client = zoom_extension.client_of(app)
 
     with pytest.raises(NotConnected):
         _provider(app).call(world.acme.id, client.get_me)
@@ -326,9 +327,9 @@ def test_a_long_list_of_missing_scopes_still_parks_the_connection(app, app_conte
         "code": 4711, "message": f"Invalid access token, does not contain scopes:[{missing}]"})
 
     with pytest.raises(NotConnected):
-        _provider(app).call(world.acme.id, app.extensions["zoom_client"].get_me)
+        _provider(app).call(world.acme.id, zoom_extension.client_of(app).get_me)
 
     connection = connection_of(world.acme.id)
     assert connection.status == ConnectionStatus.NEEDS_REAUTH
-    assert connection.status_reason.startswith("Zoom did not grant the scopes Lakesis needs")
+    assert connection.status_reason.startswith("The Zoom app registration lacks the scope")
     assert len(connection.status_reason) <= 200 and len(connection.last_error) <= 500

@@ -12,8 +12,9 @@ import responses
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.models import ConnectionStatus, WebhookEvent
+from dashboard.models import AuditEvent, Booking, ConnectionStatus, WebhookEvent
 from dashboard.orm import utcnow
+from tests.booking_records import add_booking
 from tests.zoom_fakes import (
     ZOOM_ACCOUNT_ID,
     ZOOM_EMAIL,
@@ -22,6 +23,7 @@ from tests.zoom_fakes import (
     compact,
     connection_of,
     deauthorized_event,
+    endpoints,
     meeting_event,
     signed_headers,
     store_connection,
@@ -86,11 +88,12 @@ def test_a_valid_event_is_answered_and_stored_once(app, client, secret, zoom):
 def test_an_event_that_fails_to_apply_is_kept_and_applied_later(
         app, client, secret, world, zoom, monkeypatch):
     from dashboard.services import webhook_events
+    from dashboard.zoom.webhooks import Deauthorization
 
     with app.app_context():
         store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=1))
     broken = dict(webhook_events.HANDLERS)
-    broken["app_deauthorized"] = lambda event: 1 / 0
+    broken[Deauthorization] = lambda row, event: 1 / 0
     monkeypatch.setattr(webhook_events, "HANDLERS", broken)
     raw = compact(deauthorized_event())
     response = _post(client, raw, signed_headers(secret, raw))
@@ -347,3 +350,43 @@ def test_a_deauthorization_time_without_an_offset_is_read_as_utc(
         assert connection_of(world.acme.id).status == ConnectionStatus.DISCONNECTED
     [stored] = _events(app)
     assert stored.processed_at is not None
+
+
+def test_the_deauthorization_after_our_own_disconnect_is_quiet(
+        app, client, auth, secret, world, zoom):
+    """Revoking uninstalls the app, and Zoom then sends ``app_deauthorized``: a workspace
+    already disconnected keeps its story (who disconnected it) and gets no second entry."""
+    with app.app_context():
+        store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=3))
+    zoom.post(endpoints(app).revoke_url, json={"status": "success"})
+    auth.sign_in_as(world.admin)
+    client.post("/settings/integrations/zoom/disconnect")
+
+    _deliver(client, secret, deauthorized_event())
+
+    with app.app_context():
+        connection = connection_of(world.acme.id)
+        assert connection.status_reason == f"Disconnected by {world.admin.email}"
+        assert connection.zoom_user_id is None  # the data Zoom asked to delete is gone
+        assert "zoom.deauthorized" not in [e.action for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.workspace_id == world.acme.id))]
+    [stored] = _events(app)
+    assert stored.outcome.startswith("ignored: no connection")
+
+
+def test_the_deauthorization_deletes_the_hosts_meeting_links_but_keeps_the_bookings(
+        app, client, secret, world, zoom):
+    with app.app_context():
+        store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=3))
+        booking_id = add_booking(world.acme.id, "linked", zoom_id=81047304804)
+
+    _deliver(client, secret, deauthorized_event())
+
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        meeting = booking.meeting
+        assert (meeting.zoom_meeting_id, meeting.join_url, meeting.start_url_enc) == (
+            None, None, None)
+        assert meeting.status == "failed" and "Zoom link was deleted" in meeting.note
+        assert meeting.zoom_uuid is None
+        assert booking.title == "Consultation with Ana"  # the booking's own history stays

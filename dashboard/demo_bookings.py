@@ -4,6 +4,8 @@ Written straight to the database (no Zoom calls): scheduled meetings get fake bu
 Zoom ids and join links, and the failed, dead, waiting and parked ones get the operations
 that would have led there, so the bookings and sync health pages look like a real week.
 Idempotent: bookings are keyed ``demo-0001``..``demo-0200``; a second run adds nothing.
+
+Not a use case (so not in ``services/``): only ``flask seed-demo`` calls it.
 """
 
 from __future__ import annotations
@@ -98,6 +100,22 @@ def _operations(rng: random.Random, booking: Booking, status: str, index: int,
                created_at=now - timedelta(minutes=rng.randint(1, 5)))]
 
 
+def _meeting(rng: random.Random, booking: Booking, status: str, zoom_id: int,
+             now: datetime) -> Meeting:
+    """The booking's meeting row as Zoom work would have left it in ``status``."""
+    has_meeting = status in ("scheduled", "ended", "started", "deleted_in_zoom")
+    live = has_meeting and status != "deleted_in_zoom"  # a Zoom meeting exists now
+    return Meeting(
+        workspace_id=booking.workspace_id, status=status,
+        zoom_meeting_id=zoom_id if has_meeting else None,
+        join_url=f"https://zoom.us/j/{zoom_id}" if live else None,
+        synced_start_at=booking.start_at if live else None,
+        synced_duration=booking.duration_minutes if live else None,
+        last_synced_at=now - timedelta(minutes=rng.randint(1, 600)) if has_meeting else None,
+        note="Deleted in Zoom: Retry creates a new meeting."
+        if status == "deleted_in_zoom" else None)
+
+
 def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) -> Counter[str]:
     """Add the demo bookings ``workspace`` does not have yet; returns how many of each
     meeting status were added (empty on a second run). The caller commits."""
@@ -118,7 +136,6 @@ def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) ->
         if ref in existing:
             continue  # the draws above still happen, so every other booking stays the same
         zoom_id = 81_000_000_000 + n * 7_919 + rng.randint(0, 999)
-        has_meeting = status in ("scheduled", "ended", "started", "deleted_in_zoom")
         if status in ("pending", "waiting_for_connection"):
             host = None  # the sandbox knows these hosts; no surprise refusals on connect
         booking = Booking(
@@ -129,16 +146,7 @@ def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) ->
             customer_email=f"{first.lower()}.{last.lower()}@example.test".replace("ê", "e"),
             state=states[status], fingerprint=f"demo{n:060d}",
             created_at=min(start, now) - timedelta(days=rng.randint(1, 10)))
-        live = has_meeting and status != "deleted_in_zoom"  # a Zoom meeting exists now
-        booking.meeting = Meeting(
-            workspace_id=workspace.id, status=status,
-            zoom_meeting_id=zoom_id if has_meeting else None,
-            join_url=f"https://zoom.us/j/{zoom_id}" if live else None,
-            synced_start_at=start if live else None,
-            synced_duration=booking.duration_minutes if live else None,
-            last_synced_at=now - timedelta(minutes=rng.randint(1, 600)) if has_meeting else None,
-            note="Deleted in Zoom: Retry creates a new meeting."
-            if status == "deleted_in_zoom" else None)
+        booking.meeting = _meeting(rng, booking, status, zoom_id, now)
         db.session.add(booking)
         db.session.add_all(_operations(rng, booking, status, n, now))
         added[status] += 1

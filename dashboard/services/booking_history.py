@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, or_, select
 
 from dashboard.extensions import db
-from dashboard.models import AuditEvent, Booking, Operation, WebhookEvent
+from dashboard.models import AuditEvent, Booking, Operation, OperationState, WebhookEvent
 
 LIMIT = 100  # per source: a booking's page stays fast even for a very busy booking
 
@@ -30,7 +30,8 @@ def _operations(booking: Booking) -> list[Entry]:
     return [Entry(op.created_at, "operation", f"{op.kind.capitalize()} meeting", op.state,
                   op.requested_by, {
                       "attempts": op.attempts,
-                      "next attempt": op.next_attempt_at if op.state == "queued" else None,
+                      "next attempt": (op.next_attempt_at
+                                       if op.state == OperationState.QUEUED else None),
                       "finished": op.finished_at,
                       "error": op.last_error,
                       "outcome": op.outcome,

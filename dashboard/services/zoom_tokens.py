@@ -10,16 +10,17 @@ rotated token is committed before anyone uses the new access token.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select, update
 
 from dashboard import token_cipher
-from dashboard.extensions import db
+from dashboard.extensions import db, zoom
 from dashboard.models import ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
+from dashboard.services.audit import Actor, record
 from dashboard.zoom.client import TokenSet, ZoomClient
 from dashboard.zoom.errors import AccessTokenExpired, InvalidGrant, MissingScope, ZoomError
 
@@ -53,12 +54,13 @@ def wipe_tokens(connection: ZoomConnection) -> None:
     connection.access_expires_at = None
 
 
-def mark_needs_reauth(connection: ZoomConnection, reason: str) -> None:
-    """Zoom no longer accepts our grant: park work until an admin reconnects. Audited."""
-    from dashboard.services.audit import Actor, record
-
+def mark_needs_reauth(connection: ZoomConnection, reason: str,
+                      missing_scopes: Sequence[str] = ()) -> None:
+    """Zoom no longer accepts our grant (or the app registration lacks ``missing_scopes``):
+    park work until an admin reconnects. Audited."""
     if connection.status == ConnectionStatus.NEEDS_REAUTH:
         return
+    connection.missing_scopes = " ".join(missing_scopes)[:500] or None
     connection.status = ConnectionStatus.NEEDS_REAUTH.value
     connection.status_reason = reason[:200]  # the columns' sizes: PostgreSQL enforces them
     connection.status_changed_at = utcnow()
@@ -69,10 +71,12 @@ def mark_needs_reauth(connection: ZoomConnection, reason: str) -> None:
 
 
 class TokenProvider:
-    """Valid access tokens for workspaces, from one :class:`ZoomClient`."""
+    """Valid access tokens for workspaces, from one :class:`ZoomClient` (the app's own by
+    default)."""
 
-    def __init__(self, client: ZoomClient, clock: Callable[[], datetime] = utcnow) -> None:
-        self.client = client
+    def __init__(self, client: ZoomClient | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.client = client or zoom.client
         self.clock = clock
 
     def access_token(self, workspace_id: int, *, stale: str | None = None) -> str:
@@ -95,8 +99,12 @@ class TokenProvider:
             except AccessTokenExpired:
                 return request(self.access_token(workspace_id, stale=token))
         except MissingScope as error:  # on the first try or on the retry
-            self._lose_grant(workspace_id, f"Zoom did not grant the scopes Lakesis needs: "
-                                           f"{', '.join(error.scopes) or 'unknown'}")
+            # Not an expired grant: the app's registration in the Zoom App Marketplace lacks
+            # the scope, so a refresh cannot help, and a reconnect only once it is added.
+            scopes = ", ".join(error.scopes) or "unknown"
+            self._lose_grant(workspace_id, f"The Zoom app registration lacks the scope {scopes}"
+                                           f": add it in the Zoom App Marketplace, then "
+                                           f"reconnect.", error.scopes)
             raise NotConnected(ConnectionStatus.NEEDS_REAUTH, str(error)) from error
 
     def _fresh(self, connection: ZoomConnection) -> bool:
@@ -156,9 +164,9 @@ class TokenProvider:
             db.session.rollback()
             raise
 
-    def _lose_grant(self, workspace_id: int, reason: str) -> None:
+    def _lose_grant(self, workspace_id: int, reason: str, missing_scopes: Sequence[str]) -> None:
         connection = db.session.scalar(
             select(ZoomConnection).where(ZoomConnection.workspace_id == workspace_id))
         if connection is not None:
-            mark_needs_reauth(connection, reason)
+            mark_needs_reauth(connection, reason, missing_scopes)
             db.session.commit()

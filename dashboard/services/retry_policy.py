@@ -1,0 +1,106 @@
+"""What a failed Zoom operation does next: a pure function of the failure and the attempt.
+
+Tests drive :func:`decide` with a table (``tests/unit/test_retry_policy.py``); the worker
+applies the :class:`Decision` to the operation and its meeting.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dashboard.models import MeetingStatus, OperationKind, OperationState
+from dashboard.services.zoom_tokens import NotConnected
+from dashboard.zoom.errors import (
+    AccessTokenExpired,
+    MeetingInProgress,
+    RateLimited,
+    ZoomError,
+    ZoomUnavailable,
+    next_utc_midnight,
+)
+
+MAX_ATTEMPTS = 8
+BASE_DELAY, MAX_DELAY = 2.0, 900.0
+Jitter = Callable[[float, float], float]
+WAITING_NOTE = "Waiting for Zoom to be connected again; resumes by itself after."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hold:
+    """Hold back the workspace's other queued work of ``kinds`` until ``until``."""
+
+    until: datetime
+    kinds: tuple[str, ...]
+    note: str | None = None
+    #: only the work of meetings with the same Zoom host (Zoom's daily cap is per host)
+    same_host: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    state: OperationState
+    error: str  # the operation's last_error
+    next_attempt_at: datetime | None = None
+    #: the failure was not Zoom refusing the work (pacing, no connection): the attempt
+    #: it took is given back
+    refund_attempt: bool = False
+    meeting_status: MeetingStatus | None = None  # None: unchanged
+    meeting_note: str | None = None  # None: unchanged
+    meeting_error: str | None = None  # None: unchanged
+    hold: Hold | None = None
+
+
+def backoff(attempts: int, jitter: Jitter = random.uniform) -> float:
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
+    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
+    return delay * jitter(0.5, 1.0)
+
+
+def decide(error: BaseException, attempts: int, now: datetime,
+           jitter: Jitter = random.uniform) -> Decision:
+    """How an operation that has now made ``attempts`` attempts goes on after ``error``."""
+    message = str(error) or error.__class__.__name__
+    if isinstance(error, NotConnected):
+        return Decision(state=OperationState.WAITING, error=message, refund_attempt=True,
+                        meeting_status=MeetingStatus.WAITING_FOR_CONNECTION,
+                        meeting_note=WAITING_NOTE)
+    if isinstance(error, RateLimited):
+        return _rate_limited(error, message, now, jitter)
+    # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
+    # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
+    retryable = isinstance(error, ZoomUnavailable | AccessTokenExpired) or (
+        not isinstance(error, ZoomError))
+    if isinstance(error, MeetingInProgress):
+        message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "
+                   f"Retry once it has ended ({message})")
+    if retryable and attempts < MAX_ATTEMPTS:
+        wait = getattr(error, "retry_after", None) or backoff(attempts, jitter)
+        return Decision(state=OperationState.QUEUED, error=message,
+                        next_attempt_at=now + timedelta(seconds=wait),
+                        meeting_error=f"Attempt {attempts} failed: {message}"[:500])
+    prefix = f"Gave up after {attempts} attempts: " if retryable else "Zoom refused: "
+    return Decision(state=OperationState.DEAD if retryable else OperationState.FAILED,
+                    error=message, meeting_status=MeetingStatus.FAILED,
+                    meeting_error=(prefix + message)[:500])
+
+
+def _rate_limited(error: RateLimited, message: str, now: datetime, jitter: Jitter) -> Decision:
+    if error.daily:
+        resume = error.resume_at or next_utc_midnight(now)
+        note = (f"Zoom's daily limit of meeting changes was reached; resumes at "
+                f"{resume:%Y-%m-%d %H:%M} UTC.")
+        return Decision(state=OperationState.QUEUED, error=message, next_attempt_at=resume,
+                        refund_attempt=True, meeting_note=note,
+                        hold=Hold(until=resume, note=note, same_host=True, kinds=(
+                            OperationKind.CREATE.value, OperationKind.UPDATE.value)))
+    # Zoom's per-second limit: a matter of pacing, not a failure, so no attempt is used up
+    # (a burst would otherwise kill work that only had to wait a second). The limit is the
+    # account's: the workspace's other queued work would only be refused too, so every
+    # worker holds it back for the same moment.
+    resume = now + timedelta(seconds=error.retry_after or jitter(1.0, 3.0))
+    return Decision(state=OperationState.QUEUED, error=message, next_attempt_at=resume,
+                    refund_attempt=True,
+                    hold=Hold(until=resume, kinds=tuple(k.value for k in OperationKind)))

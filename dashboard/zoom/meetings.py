@@ -1,0 +1,118 @@
+"""Zoom's meeting wire format: the request body, its status words, times and our marker.
+
+Services describe the meeting a booking needs as a :class:`MeetingSpec`; only this module
+knows how Zoom spells it (``type: 2``, the time format, the ``settings`` keys) and how to
+read Zoom's answers back (``status`` words, ``start_time``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+ZOOM_TIME = "%Y-%m-%dT%H:%M:%SZ"
+SCHEDULED_MEETING = 2  # Zoom's meeting type for a meeting at a fixed time
+MAX_TOPIC, MAX_AGENDA = 200, 2000
+
+#: What a meeting's ``status`` in Zoom means for the meeting's life, in Lakesis' words.
+#: Zoom says "waiting" for a meeting not yet started.
+_STATES = {"waiting": "scheduled", "started": "started", "finished": "ended", "ended": "ended"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingSpec:
+    """The meeting Zoom should hold for one booking, in Lakesis' terms."""
+
+    booking_public_id: str
+    topic: str
+    start_at: datetime  # aware
+    duration_minutes: int
+    timezone: str
+    description: str
+    waiting_room: bool
+    join_before_host: bool
+    mute_upon_entry: bool
+    host_video: bool
+    participant_video: bool
+    #: the Zoom user to schedule for, when the host is not the connected user
+    schedule_for: str | None = None
+
+
+def meeting_body(spec: MeetingSpec) -> dict[str, Any]:
+    """Create/update body: UTC start, the booking marker first in the agenda, our settings.
+
+    Recording is set to "none" explicitly: an account default of cloud recording must not
+    record consultations booked through Lakesis.
+    """
+    body: dict[str, Any] = {
+        "topic": spec.topic[:MAX_TOPIC],
+        "type": SCHEDULED_MEETING,
+        "start_time": format_time(spec.start_at),
+        "duration": spec.duration_minutes,
+        "timezone": spec.timezone,
+        "agenda": f"{booking_marker(spec.booking_public_id)} {spec.description}"[:MAX_AGENDA],
+        "settings": {
+            "waiting_room": spec.waiting_room,
+            "join_before_host": spec.join_before_host,
+            "mute_upon_entry": spec.mute_upon_entry,
+            "host_video": spec.host_video,
+            "participant_video": spec.participant_video,
+            "auto_recording": "none",
+        },
+    }
+    if spec.schedule_for:
+        body["schedule_for"] = spec.schedule_for
+    return body
+
+
+def differs(meeting: dict[str, Any], body: dict[str, Any]) -> bool:
+    """True when a meeting read from Zoom does not yet say what ``body`` asks for."""
+    return any(key in meeting and meeting[key] != body.get(key)
+               for key in ("topic", "start_time", "duration", "timezone", "agenda"))
+
+
+def meeting_state(meeting: dict[str, Any]) -> str:
+    """The meeting's life as Lakesis names it (scheduled, started, ended) from Zoom's word."""
+    return _STATES.get(str(meeting.get("status")), "scheduled")
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(ZOOM_TIME)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A Zoom time as an aware UTC datetime, or None when absent or unreadable.
+
+    Zoom documents its times in UTC: one without an offset is read as UTC, so it still
+    compares with the aware datetimes in the database.
+    """
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def booking_marker(booking_public_id: str) -> str:
+    """The tag at the start of a meeting's agenda that lets us find the meeting again.
+
+    Creates are made duplicate-safe with it: after a create whose outcome is unknown,
+    list the user's meetings and look for the marker before creating again.
+    """
+    return f"[lakesis:booking:{booking_public_id}]"
+
+
+def find_marked_meeting(meetings: Iterable[dict], marker: str) -> dict | None:
+    """The first meeting whose agenda starts with ``marker``, else None.
+
+    Only the agenda counts, and only its start, where Lakesis alone writes: the topic is
+    the booking's title, free text that could carry another booking's marker.
+    """
+    for meeting in meetings:
+        if str(meeting.get("agenda") or "").startswith(marker):
+            return meeting
+    return None

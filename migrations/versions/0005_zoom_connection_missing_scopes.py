@@ -1,0 +1,26 @@
+"""zoom connection missing_scopes
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 12:05:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('zoom_connections', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('missing_scopes', sa.String(length=500), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('zoom_connections', schema=None) as batch_op:
+        batch_op.drop_column('missing_scopes')
