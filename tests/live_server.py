@@ -1,4 +1,4 @@
-"""Serve a WSGI app over real HTTP from a thread, for end-to-end and browser tests."""
+"""Serve a WSGI app over real HTTP from a thread, for end-to-end, browser and sandbox tests."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``app`` on 127.0.0.1:``port``, threaded like the dev server, until ``stop()``."""
+    """``app`` on 127.0.0.1:``port`` (a free one when 0), threaded like the dev server,
+    until ``stop()``."""
 
-    def __init__(self, app: Any, port: int) -> None:
+    def __init__(self, app: Any, port: int = 0) -> None:
         self.server = make_server("127.0.0.1", port, app, threaded=True)
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -28,3 +29,4 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+        assert not self.thread.is_alive(), "server thread did not stop"

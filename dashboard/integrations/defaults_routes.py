@@ -22,7 +22,10 @@ FRAGMENT = "partials/meeting_defaults.html"
 
 class MeetingDefaultsForm(FlaskForm):
     waiting_room = BooleanField("Waiting room")
-    join_before_host = BooleanField("Join before host")
+    join_before_host = BooleanField(
+        "Join before host",
+        description="Zoom ignores this while the waiting room is on: turn the waiting room off "
+                    "to let participants in before the host.")
     mute_upon_entry = BooleanField("Mute participants on entry")
     host_video = BooleanField("Host video on")
     participant_video = BooleanField("Participant video on")
@@ -35,6 +38,13 @@ class MeetingDefaultsForm(FlaskForm):
     timezone = StringField("Workspace time zone", validators=[InputRequired("Choose a time zone.")],
                            render_kw={"list": "iana-zones", "autocomplete": "off"},
                            description="The dashboard shows times on this clock.")
+
+    def validate_join_before_host(self, field: BooleanField) -> None:
+        # Zoom would save the pair and ignore join-before-host: say so instead of storing a
+        # setting that does nothing.
+        if field.data and self.waiting_room.data:
+            raise ValidationError("Zoom ignores join before host while the waiting room is on. "
+                                  "Turn one of them off.")
 
     def validate_timezone(self, field: StringField) -> None:
         field.data = (field.data or "").strip()

@@ -155,8 +155,33 @@ def validate_meeting(body: Any) -> Errors:
     _check_string(errors, body, "topic", "topic", 200)
     _check_string(errors, body, "agenda", "agenda", 2000)
     _check_string(errors, body, "schedule_for", "schedule_for", 255)
+    _check_scalars(errors, body)
+    if "settings" in body:
+        _check_settings(errors, body["settings"])
+    if "recurrence" in body:
+        _check_recurrence(errors, body["recurrence"])
+    if "tracking_fields" in body:
+        _check_tracking_fields(errors, body["tracking_fields"])
+    return errors
+
+
+def _check_scalars(errors: Errors, body: dict) -> None:
+    """type, start_time, duration, timezone and password, each when present."""
     if "type" in body and not (is_int(body["type"]) and body["type"] in MEETING_TYPES):
         errors.append(_invalid("type"))
+    _check_times(errors, body)
+    if "password" in body:
+        value = body["password"]
+        if not isinstance(value, str) or not _PASSWORD.match(value):
+            errors.append(
+                _invalid(
+                    "password",
+                    "Password may only contain [a-z A-Z 0-9 @ - _ *] and max 10 characters.",
+                )
+            )
+
+
+def _check_times(errors: Errors, body: dict) -> None:
     if "start_time" in body:
         value = body["start_time"]
         if not isinstance(value, str) or parse_start_time(value) is None:
@@ -167,19 +192,3 @@ def validate_meeting(body: Any) -> Errors:
         value = body["timezone"]
         if not isinstance(value, str) or (value and value not in timezones()):
             errors.append(_invalid("timezone", f"Invalid timezone: {value}."))
-    if "password" in body:
-        value = body["password"]
-        if not isinstance(value, str) or not _PASSWORD.match(value):
-            errors.append(
-                _invalid(
-                    "password",
-                    "Password may only contain [a-z A-Z 0-9 @ - _ *] and max 10 characters.",
-                )
-            )
-    if "settings" in body:
-        _check_settings(errors, body["settings"])
-    if "recurrence" in body:
-        _check_recurrence(errors, body["recurrence"])
-    if "tracking_fields" in body:
-        _check_tracking_fields(errors, body["tracking_fields"])
-    return errors

@@ -35,12 +35,12 @@ from dashboard.services.zoom_tokens import NotConnected
 from dashboard.zoom.errors import MeetingNotFound, ZoomError, ZoomUnavailable
 from dashboard.zoom.meetings import (
     MeetingSpec,
+    ZoomMeeting,
     booking_marker,
     differs,
     find_marked_meeting,
     meeting_body,
-    meeting_state,
-    parse_time,
+    read_meeting,
 )
 
 log = logging.getLogger(__name__)
@@ -73,25 +73,26 @@ class Job:
 class Outcome:
     text: str
     status: MeetingStatus | None = None
-    zoom: dict[str, Any] | None = None
+    zoom: ZoomMeeting | None = None
     note: str | None = None
     recreated: bool = False
     clear_links: bool = False
 
 
-def _find_marked(job: Job) -> dict[str, Any] | None:
+def _find_marked(job: Job) -> ZoomMeeting | None:
     # Through "me" even for another host's meeting: a user-level app may not list another
     # user's meetings (that needs an admin scope), and the scheduler's list has them.
     meetings = job.zoom.list_meetings()
-    return find_marked_meeting(meetings, booking_marker(job.spec.booking_public_id))
+    found = find_marked_meeting(meetings, booking_marker(job.spec.booking_public_id))
+    return read_meeting(found) if found else None
 
 
-def _adopt(job: Job, found: dict[str, Any]) -> dict[str, Any]:
+def _adopt(job: Job, found: ZoomMeeting) -> ZoomMeeting:
     """A meeting an earlier attempt made: bring it up to the booking's latest values (a
     reschedule collapsed into the queued create while the first answer was lost)."""
     if differs(found, job.body):
-        job.zoom.update_meeting(found["id"], job.body)
-    return job.zoom.get_meeting(found["id"])
+        job.zoom.update_meeting(found.id, job.body)
+    return job.zoom.get_meeting(found.id)
 
 
 def _mark_unconfirmed(job: Job, unconfirmed: bool) -> None:
@@ -100,7 +101,7 @@ def _mark_unconfirmed(job: Job, unconfirmed: bool) -> None:
     db.session.commit()
 
 
-def _send_create(job: Job) -> dict[str, Any]:
+def _send_create(job: Job) -> ZoomMeeting:
     """Create the meeting, noting first that a create is on its way: if the answer is lost
     (or this worker is killed), the next attempt knows to look before creating again."""
     _mark_unconfirmed(job, True)
@@ -119,10 +120,10 @@ def _create(job: Job) -> Outcome:
     found = _find_marked(job) if job.maybe_created else None
     if found:
         data = _adopt(job, found)
-        return Outcome(f"found Zoom meeting {data['id']} from an earlier attempt",
+        return Outcome(f"found Zoom meeting {data.id} from an earlier attempt",
                        MeetingStatus.SCHEDULED, data)
     data = _send_create(job)
-    return Outcome(f"created Zoom meeting {data['id']}", MeetingStatus.SCHEDULED, data)
+    return Outcome(f"created Zoom meeting {data.id}", MeetingStatus.SCHEDULED, data)
 
 
 def _update(job: Job) -> Outcome:
@@ -134,13 +135,13 @@ def _update(job: Job) -> Outcome:
         found = _find_marked(job) if job.maybe_created else None
         data = _adopt(job, found) if found else _send_create(job)
         note = (f"The Zoom meeting {job.zoom_meeting_id} was gone (deleted in Zoom); "
-                f"Lakesis created {data['id']} instead.")
-        return Outcome(f"recreated as Zoom meeting {data['id']}", MeetingStatus.SCHEDULED,
+                f"Lakesis created {data.id} instead.")
+        return Outcome(f"recreated as Zoom meeting {data.id}", MeetingStatus.SCHEDULED,
                        data, note=note, recreated=True)
     data = job.zoom.get_meeting(job.zoom_meeting_id)
     # A meeting running (or over) in Zoom stays so: an update does not make it "scheduled".
     return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}",
-                   MeetingStatus(meeting_state(data)), data)
+                   MeetingStatus(data.state), data)
 
 
 def _skip_cancelled(job: Job) -> Outcome:
@@ -152,7 +153,7 @@ def _cancel(job: Job) -> Outcome:
     if not meeting_id and job.maybe_created:
         # A create whose answer was lost (then superseded by this cancel) may have made it.
         found = _find_marked(job)
-        meeting_id = found["id"] if found else None
+        meeting_id = found.id if found else None
     if not meeting_id:
         return Outcome("no Zoom meeting to delete", MeetingStatus.CANCELLED, clear_links=True)
     try:
@@ -174,19 +175,19 @@ def _resync(job: Job) -> Outcome:
         return Outcome("the meeting no longer exists in Zoom", status, clear_links=True,
                        note="Deleted in Zoom: Retry creates a new meeting."
                        if job.booking_active else None)
-    return Outcome("re-synced from Zoom", MeetingStatus(meeting_state(data)), data,
+    return Outcome("re-synced from Zoom", MeetingStatus(data.state), data,
                    note=_drift(job, data))
 
 
-def _drift(job: Job, data: dict[str, Any]) -> str | None:
-    zoom_start = parse_time(data.get("start_time"))
+def _drift(job: Job, data: ZoomMeeting) -> str | None:
+    zoom_start = data.start_at
     booking_start, booking_duration = job.spec.start_at, job.spec.duration_minutes
     differences = []
     if zoom_start and zoom_start != booking_start:
         differences.append(f"Zoom starts {zoom_start:%Y-%m-%d %H:%M} UTC, the booking "
                            f"{booking_start:%Y-%m-%d %H:%M} UTC")
-    if data.get("duration") and data["duration"] != booking_duration:
-        differences.append(f"Zoom lasts {data['duration']} min, the booking "
+    if data.duration_minutes and data.duration_minutes != booking_duration:
+        differences.append(f"Zoom lasts {data.duration_minutes} min, the booking "
                            f"{booking_duration} min")
     if not differences:
         return None
@@ -264,15 +265,15 @@ def _succeed(op: Operation, outcome: Outcome) -> None:
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
 
 
-def _keep_zoom_copy(meeting: Meeting, data: dict[str, Any]) -> None:
+def _keep_zoom_copy(meeting: Meeting, data: ZoomMeeting) -> None:
     """What Zoom now holds for the meeting (its start_url, the host's key, encrypted)."""
-    meeting.zoom_meeting_id = int(data["id"])
-    meeting.zoom_uuid = data.get("uuid") or meeting.zoom_uuid
-    meeting.join_url = data.get("join_url") or meeting.join_url
-    if data.get("start_url"):
-        meeting.start_url_enc = token_cipher.encrypt(data["start_url"])
-    meeting.synced_start_at = parse_time(data.get("start_time"))
-    meeting.synced_duration = data.get("duration")
+    meeting.zoom_meeting_id = data.id
+    meeting.zoom_uuid = data.uuid or meeting.zoom_uuid
+    meeting.join_url = data.join_url or meeting.join_url
+    if data.start_url:
+        meeting.start_url_enc = token_cipher.encrypt(data.start_url)
+    meeting.synced_start_at = data.start_at
+    meeting.synced_duration = data.duration_minutes
 
 
 def _fail(op: Operation, error: BaseException) -> None:

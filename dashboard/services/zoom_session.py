@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from dashboard.services.zoom_tokens import TokenProvider
 from dashboard.zoom.client import ZoomClient
+from dashboard.zoom.meetings import ZoomMeeting, read_meeting
 
 T = TypeVar("T")
 
@@ -31,11 +32,12 @@ class ZoomSession:
     def me(self) -> dict[str, Any]:
         return self._call(lambda client, token: client.get_me(token))
 
-    def create_meeting(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(lambda client, token: client.create_meeting(token, body))
+    def create_meeting(self, body: dict[str, Any]) -> ZoomMeeting:
+        return read_meeting(self._call(lambda client, token: client.create_meeting(token, body)))
 
-    def get_meeting(self, meeting_id: int) -> dict[str, Any]:
-        return self._call(lambda client, token: client.get_meeting(token, meeting_id))
+    def get_meeting(self, meeting_id: int) -> ZoomMeeting:
+        return read_meeting(self._call(lambda client, token: client.get_meeting(token,
+                                                                                 meeting_id)))
 
     def update_meeting(self, meeting_id: int, body: dict[str, Any]) -> None:
         self._call(lambda client, token: client.update_meeting(token, meeting_id, body))
@@ -44,7 +46,8 @@ class ZoomSession:
         self._call(lambda client, token: client.delete_meeting(token, meeting_id))
 
     def list_meetings(self, user: str = "me") -> list[dict[str, Any]]:
-        """Every upcoming meeting of ``user`` (all pages, read under one token)."""
+        """Every upcoming meeting of ``user`` (all pages, read under one token), as Zoom's
+        list items (``zoom.meetings.find_marked_meeting`` reads them)."""
         def read(client: ZoomClient, token: str) -> list[dict[str, Any]]:
             pages: Iterator[dict[str, Any]] = client.list_meetings(token, user)
             return list(pages)

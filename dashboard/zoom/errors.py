@@ -194,27 +194,33 @@ def api_error(response: Response, *, now: datetime, secrets: Iterable[str] = ())
     message = str(body.get("message") or response.reason or f"Zoom API returned HTTP {status}")
     common: dict[str, Any] = {"status": status, "code": code, "secrets": tuple(secrets),
                               "tracking_id": tracking_id_of(response)}
-    if status >= 500:
-        return ZoomUnavailable(message, **common)
     if status == 429:
         return _rate_limited(response, message, now=now, common=common)
-    code_number = _as_int(code)
-    if code_number == 4711 or "does not contain scopes" in message:
+    kind = _api_kind(status, _as_int(code), message)
+    if kind is MissingScope:
         return MissingScope(message, scopes=_missing_scopes(message), **common)
-    if code_number == 3000 and "schedule" in message.lower():
-        return NoSchedulingPrivilege(message, **common)
-    if code_number in _API_CODES:
-        return _API_CODES[code_number](message, **common)
-    if status == 401:
-        # Zoom uses 401 for any unusable access token; refreshing once is the remedy.
-        return AccessTokenExpired(message, **common)
-    if status == 404:
-        return MeetingNotFound(message, **common)
-    if 400 <= status < 500:
+    if kind is ZoomValidationError:
         errors = body.get("errors")
         details = [_scrub_dict(e, common["secrets"]) for e in errors or [] if isinstance(e, dict)]
         return ZoomValidationError(message, errors=details, **common)
-    return ZoomError(message, **common)
+    return kind(message, **common)
+
+
+def _api_kind(status: int, code: int | None, message: str) -> type[ZoomError]:
+    if status >= 500:
+        return ZoomUnavailable
+    if code == 4711 or "does not contain scopes" in message:
+        return MissingScope
+    if code == 3000 and "schedule" in message.lower():
+        return NoSchedulingPrivilege
+    if code in _API_CODES:
+        return _API_CODES[code]
+    if status == 401:
+        # Zoom uses 401 for any unusable access token; refreshing once is the remedy.
+        return AccessTokenExpired
+    if status == 404:
+        return MeetingNotFound
+    return ZoomValidationError if 400 <= status < 500 else ZoomError
 
 
 # Refusals that are about the app itself (its credentials, our own request), not the

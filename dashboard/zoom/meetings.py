@@ -8,7 +8,7 @@ read Zoom's answers back (``status`` words, ``start_time``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,9 +67,33 @@ def meeting_body(spec: MeetingSpec) -> dict[str, Any]:
     return body
 
 
-def differs(meeting: dict[str, Any], body: dict[str, Any]) -> bool:
+@dataclass(frozen=True)
+class ZoomMeeting:
+    """A meeting as Zoom answered it, in Lakesis' terms."""
+
+    id: int
+    uuid: str | None
+    join_url: str | None
+    start_url: str | None = field(repr=False)  # the host's key: a secret
+    start_at: datetime | None
+    duration_minutes: int | None
+    state: str  # scheduled, started or ended
+    raw: dict[str, Any] = field(repr=False)
+
+
+def read_meeting(data: dict[str, Any]) -> ZoomMeeting:
+    """Zoom's meeting object (create, get or list answer) read into a :class:`ZoomMeeting`."""
+    duration = data.get("duration")
+    return ZoomMeeting(
+        id=int(data["id"]), uuid=data.get("uuid") or None, join_url=data.get("join_url") or None,
+        start_url=data.get("start_url") or None, start_at=parse_time(data.get("start_time")),
+        duration_minutes=duration if isinstance(duration, int) else None,
+        state=meeting_state(data), raw=data)
+
+
+def differs(meeting: ZoomMeeting, body: dict[str, Any]) -> bool:
     """True when a meeting read from Zoom does not yet say what ``body`` asks for."""
-    return any(key in meeting and meeting[key] != body.get(key)
+    return any(key in meeting.raw and meeting.raw[key] != body.get(key)
                for key in ("topic", "start_time", "duration", "timezone", "agenda"))
 
 

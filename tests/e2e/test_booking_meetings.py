@@ -14,7 +14,7 @@ from dashboard.orm import utcnow
 from dashboard.services import bookings
 from dashboard.services.audit import Actor
 from dashboard.services.zoom_tokens import TokenProvider
-from tests.bookings_fakes import drain, meeting_of, new_booking, zoom_meeting
+from tests.booking_builders import drain, meeting_of, new_booking, zoom_meeting
 from tests.sandbox_control import connect
 
 pytestmark = pytest.mark.usefixtures("sandbox")

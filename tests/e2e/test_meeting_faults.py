@@ -15,7 +15,7 @@ from dashboard.models import Operation, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.services import retry_policy
 from dashboard.services.zoom_tokens import TokenProvider
-from tests.bookings_fakes import (
+from tests.booking_builders import (
     cancel,
     drain,
     make_due,

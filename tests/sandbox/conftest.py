@@ -1,6 +1,6 @@
 """Fixtures for the Zoom sandbox tests: the sandbox served over real HTTP, plus a webhook
-receiver that records what the sandbox sends. Both run on werkzeug servers in threads
-and are shut down at the end of the session."""
+receiver that records what the sandbox sends. Both run on ``tests.live_server.LiveServer``
+(werkzeug in a thread) and are shut down at the end of the session."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from dashboard.sandbox import create_standalone_app, shutdown
+from tests.live_server import LiveServer
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"
@@ -47,22 +47,6 @@ class _Http:
 
 
 http = _Http()
-
-
-class ServerThread:
-    """A WSGI app on 127.0.0.1 with a free port, served by a background thread."""
-
-    def __init__(self, wsgi_app: Any) -> None:
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-        assert not self.thread.is_alive(), "server thread did not stop"
 
 
 class WebhookReceiver:
@@ -294,7 +278,7 @@ def sandbox_config(db_path: str, webhook_url: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def webhook_server() -> Iterator[tuple[WebhookReceiver, str]]:
     receiver = WebhookReceiver()
-    server = ServerThread(receiver)
+    server = LiveServer(receiver)
     yield receiver, server.url + "/webhooks/zoom"
     server.stop()
 
@@ -305,7 +289,7 @@ def sandbox_server(
 ) -> Iterator[tuple[Any, str, str]]:
     db_path = str(tmp_path_factory.mktemp("zoom-sandbox") / "sandbox.db")
     app = create_standalone_app(sandbox_config(db_path, webhook_server[1]))
-    server = ServerThread(app)
+    server = LiveServer(app)
     yield app, server.url, db_path
     server.stop()
     shutdown(app)

@@ -173,12 +173,13 @@ def test_refresh_rotates_once_under_race_across_two_processes(
 ) -> None:
     """Ten concurrent refreshes with one token, split over two apps sharing the DB file."""
     from dashboard.sandbox import create_standalone_app, shutdown
+    from tests.live_server import LiveServer
 
-    from .conftest import ServerThread, sandbox_config
+    from .conftest import sandbox_config
 
     _, _, db_path = sandbox_server
     twin_app = create_standalone_app(sandbox_config(db_path, webhook_server[1]))
-    twin = ServerThread(twin_app)
+    twin = LiveServer(twin_app)
     try:
         refresh_token = sandbox.connect()["refresh_token"]
         bases = [sandbox.base, twin.url + "/zoom-sandbox"]

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from dashboard.sandbox import webhooks_out
-from tests.zoom_fakes import compact
+from tests.zoom_builders import compact
 
 from .conftest import WEBHOOK_SECRET, Sandbox, http
 from .test_webhooks import verified

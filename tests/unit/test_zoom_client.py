@@ -50,6 +50,7 @@ DAILY_MESSAGE = (
 )
 
 
+# Stricter than the shared web `zoom`: every call a test registers must be made.
 @pytest.fixture
 def zoom():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:

@@ -1,6 +1,6 @@
 """``zoom.webhooks.parse``: a webhook request becomes a typed event or a clear refusal.
 
-Bodies are signed here with ``hmac`` directly (tests.zoom_fakes), not with the code under
+Bodies are signed here with ``hmac`` directly (tests.zoom_builders), not with the code under
 test, and hostile shapes are refused with a 4xx before anything is stored.
 """
 
@@ -20,7 +20,7 @@ from dashboard.zoom.webhooks import (
     from_stored,
     parse,
 )
-from tests.zoom_fakes import compact, deauthorized_event, meeting_event, signed_headers
+from tests.zoom_builders import compact, deauthorized_event, meeting_event, signed_headers
 
 SECRET = "webhook-secret"
 

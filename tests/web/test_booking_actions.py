@@ -45,7 +45,7 @@ def test_work_on_its_way_is_the_reason_retry_is_not_offered():
 
 
 def test_the_row_and_the_booking_page_agree_about_cancel(app, client, auth, world):
-    from tests.booking_records import add_booking
+    from tests.booking_builders import add_booking
 
     with app.app_context():
         booking_id = add_booking(world.acme.id, "ended-1", status="ended")

@@ -11,7 +11,7 @@ import pytest
 from dashboard.extensions import db
 from dashboard.models import AuditEvent, Booking, Operation, Workspace
 from dashboard.orm import utcnow
-from tests.booking_records import add_booking
+from tests.booking_builders import add_booking
 
 HX = {"HX-Request": "true"}
 

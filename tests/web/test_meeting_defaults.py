@@ -113,3 +113,17 @@ def test_saving_needs_the_csrf_token(app, client, auth, world):
     auth.sign_in_as(world.admin)
     response = client.post("/settings/integrations/meeting-defaults", data=SAVED, csrf=False)
     assert response.status_code == 400
+
+
+def test_join_before_host_with_the_waiting_room_is_explained_not_saved(app, client, auth, world):
+    """Zoom ignores join_before_host while waiting_room is on (zoom/README.md, Corrections)."""
+    auth.sign_in_as(world.admin)
+    page = client.get("/settings/integrations").data.decode()
+    assert "Zoom ignores this while the waiting room is on" in page
+
+    response = client.post("/settings/integrations/meeting-defaults",
+                           data={**SAVED, "join_before_host": "y"}, headers=HX)
+
+    assert response.status_code == 422
+    assert "Zoom ignores join before host while the waiting room is on" in response.data.decode()
+    assert _audit(app) == []

@@ -22,7 +22,7 @@ from dashboard.services import meeting_sync, outbox, retry_policy
 from dashboard.services.zoom_tokens import store_tokens
 from dashboard.zoom.client import TokenSet
 from dashboard.zoom.errors import next_utc_midnight
-from tests.bookings_fakes import (
+from tests.booking_builders import (
     cancel,
     drain,
     make_due,
@@ -33,7 +33,7 @@ from tests.bookings_fakes import (
     retry,
     run_once,
 )
-from tests.zoom_fakes import connection_of, endpoints, store_connection, token_body
+from tests.zoom_builders import connection_of, endpoints, store_connection, token_body
 from tests.zoom_openapi import request_body_validator
 
 DAILY_MESSAGE = ("You have exceeded the daily rate limit (100) of Meeting Create/Update API "
@@ -169,9 +169,9 @@ def server_error(status: int = 500) -> tuple:
 
 
 @pytest.fixture
-def zoom(app):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeZoom(mock, endpoints(app).api_base_url, endpoints(app).token_url)
+def zoom(zoom, app) -> FakeZoom:
+    """The shared mock (tests/web/conftest.py), answering as Zoom would."""
+    return FakeZoom(zoom, endpoints(app).api_base_url, endpoints(app).token_url)
 
 
 @pytest.fixture

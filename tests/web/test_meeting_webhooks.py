@@ -7,13 +7,12 @@ from __future__ import annotations
 import time
 
 import pytest
-import responses
 from sqlalchemy import select, update
 
 from dashboard.extensions import db
 from dashboard.models import Meeting, WebhookEvent, Workspace
-from tests.bookings_fakes import cancel, meeting_of, new_booking
-from tests.zoom_fakes import (
+from tests.booking_builders import cancel, meeting_of, new_booking
+from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
     ZOOM_USER_ID,
     compact,
@@ -24,13 +23,6 @@ from tests.zoom_fakes import (
 
 MEETING_ID = 81047304804
 SOMEONE_ELSE = "zu_FrontDesk"
-
-
-@pytest.fixture
-def zoom():
-    """No call may leave for Zoom while handling a webhook (an unregistered one fails)."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

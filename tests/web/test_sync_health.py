@@ -11,7 +11,7 @@ from dashboard.extensions import db
 from dashboard.models import Operation, WebhookEvent
 from dashboard.orm import utcnow
 from dashboard.services import sync_health
-from tests.booking_records import add_booking
+from tests.booking_builders import add_booking
 
 
 def _op(workspace_id: int, booking_id: int, state: str, **fields) -> None:

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import responses
 from sqlalchemy import func, select, update
 
 from dashboard import token_cipher
@@ -16,7 +15,7 @@ from dashboard.extensions import db
 from dashboard.models import ConnectionStatus, Membership, OAuthState, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.zoom.extension import SCOPES
-from tests.zoom_fakes import (
+from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
     ZOOM_EMAIL,
     ZOOM_USER_ID,
@@ -35,13 +34,6 @@ DISCONNECT = "/settings/integrations/zoom/disconnect"
 INTEGRATIONS = "/settings/integrations"
 ACCESS, REFRESH = "access-from-the-code", "refresh-from-the-code"
 STATE_REFUSED = "This Zoom sign-in is no longer valid"
-
-
-@pytest.fixture
-def zoom():
-    """Zoom over HTTP, mocked: a request nobody registered fails like a refused connection."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 ALL_SCOPES = " ".join(SCOPES)

@@ -16,7 +16,7 @@ from dashboard.models import ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.services.zoom_tokens import NotConnected, TokenProvider
 from dashboard.zoom.errors import AccessTokenExpired, ZoomUnavailable
-from tests.zoom_fakes import (
+from tests.zoom_builders import (
     audit_actions,
     audit_event,
     connection_of,
@@ -27,13 +27,6 @@ from tests.zoom_fakes import (
 )
 
 DEAD_GRANT = "Zoom no longer accepts Lakesis's authorization"
-
-
-@pytest.fixture
-def zoom():
-    """Zoom over HTTP, mocked: a request nobody registered fails the test."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def _provider(app) -> TokenProvider:

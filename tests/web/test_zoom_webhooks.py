@@ -8,14 +8,13 @@ import time
 from datetime import timedelta
 
 import pytest
-import responses
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
 from dashboard.models import AuditEvent, Booking, ConnectionStatus, WebhookEvent
 from dashboard.orm import utcnow
-from tests.booking_records import add_booking
-from tests.zoom_fakes import (
+from tests.booking_builders import add_booking
+from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
     ZOOM_EMAIL,
     ZOOM_USER_ID,
@@ -31,13 +30,6 @@ from tests.zoom_fakes import (
 
 URL = "/webhooks/zoom"
 MARKETPLACE_REASON = "Removed in the Zoom App Marketplace"
-
-
-@pytest.fixture
-def zoom():
-    """No call may leave for Zoom while handling a webhook (an unregistered one fails)."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture
