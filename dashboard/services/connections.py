@@ -173,25 +173,34 @@ class DisconnectResult:
 
 
 def disconnect(workspace: Workspace, user: User) -> DisconnectResult:
-    """Revoke at Zoom (best effort), wipe the tokens, and mark the link disconnected."""
+    """Mark the link disconnected and wipe the tokens, then revoke at Zoom (best effort).
+
+    The connection is disconnected before the revoke is sent: revoking uninstalls the app,
+    and Zoom's ``app_deauthorized`` that follows (even while the revoke is still being
+    answered) must find a workspace already disconnected, not one to disconnect again.
+    """
     connection = connection_of(workspace)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         raise ServiceError("Zoom is not connected.", None, 409)
-    revoke_error = None
-    token = _working_token(connection)
-    if token:
-        try:
-            zoom.client.revoke(token_cipher.decrypt(token))
-        except ZoomError as exc:
-            revoke_error = f"Zoom did not confirm the revocation: {exc}"[:500]
-            log.warning("revoking the Zoom grant of workspace %s failed: %s", workspace.id, exc)
+    sealed = _working_token(connection)
+    token = token_cipher.decrypt(sealed) if sealed else None
     now = utcnow()
     wipe_tokens(connection)
     connection.status = ConnectionStatus.DISCONNECTED.value
     connection.status_reason = f"Disconnected by {user.email}"[:200]
     connection.status_changed_at = now
-    connection.last_error = revoke_error
-    connection.last_error_at = now if revoke_error else None
+    connection.last_error = connection.last_error_at = None
+    db.session.commit()
+    revoke_error = None
+    if token:
+        try:
+            zoom.client.revoke(token)
+        except ZoomError as exc:
+            revoke_error = f"Zoom did not confirm the revocation: {exc}"[:500]
+            log.warning("revoking the Zoom grant of workspace %s failed: %s", workspace.id, exc)
+    connection = db.session.get(ZoomConnection, connection.id, populate_existing=True)
+    if revoke_error:
+        connection.last_error, connection.last_error_at = revoke_error, utcnow()
     record(workspace.id, Actor.of_user(user), "zoom.disconnected",
            ("zoom_connection", connection.id, "Zoom"),
            revoked_at_zoom=revoke_error is None and token is not None,

@@ -173,3 +173,34 @@ def test_revoke_failure_is_recorded_and_the_tokens_are_still_wiped(app, client, 
     stored = connection(app, world.acme)
     assert stored.status == "disconnected" and stored.refresh_token_enc is None
     assert "Zoom did not confirm the revocation" in stored.last_error
+
+
+def test_the_deauthorization_zoom_sends_after_our_revoke_is_a_quiet_no_op(app, client, auth,
+                                                                         world, sandbox):
+    """Revoking uninstalls the app and Zoom then sends ``app_deauthorized`` (zoom/README.md,
+    Corrections): the workspace stays "disconnected by" its admin, with no second story."""
+    auth.sign_in_as(world.admin)
+    connect(client, sandbox)
+    client.post("/settings/integrations/zoom/disconnect")
+
+    with app.app_context():
+        from dashboard.models import WebhookEvent
+
+        events = list(db.session.scalars(db.select(WebhookEvent.event)))
+        actions = list(db.session.scalars(db.select(AuditEvent.action).where(
+            AuditEvent.workspace_id == world.acme.id)))
+    assert "app_deauthorized" in events  # the sandbox sent it, as Zoom does
+    assert "zoom.deauthorized" not in actions
+    assert connection(app, world.acme).status_reason == f"Disconnected by {world.admin.email}"
+
+
+def test_a_registration_without_the_list_scope_is_named_at_connect(app, client, auth, world,
+                                                                   sandbox):
+    sandbox.set_app_scopes("meeting:read:meeting meeting:write:meeting meeting:update:meeting "
+                           "meeting:delete:meeting user:read:user")
+    auth.sign_in_as(world.admin)
+
+    page = connect(client, sandbox).data.decode()
+
+    assert "Zoom did not grant meeting:read:list_meetings" in page
+    assert connection(app, world.acme).missing_scopes == "meeting:read:list_meetings"
