@@ -39,10 +39,6 @@ class MeetingStatus(enum.StrEnum):
     DELETED_IN_ZOOM = "deleted_in_zoom"
 
 
-# Statuses whose row polls for updates: something is on its way.
-IN_FLIGHT = frozenset({MeetingStatus.PENDING})
-
-
 def _public_id() -> str:
     return uuid.uuid4().hex
 
@@ -109,7 +105,3 @@ class Meeting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="meeting")
-
-    @property
-    def in_flight(self) -> bool:
-        return self.status in IN_FLIGHT

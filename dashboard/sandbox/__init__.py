@@ -11,8 +11,17 @@ from typing import Any
 
 from flask import Flask, redirect
 
-# Route modules attach their views to the blueprint when imported.
-from . import console, control, marketplace, meetings, oauth, users_api  # noqa: F401
+# Route modules attach their views (and tracking its after_request hook) to the blueprint
+# when imported.
+from . import (  # noqa: F401
+    console,
+    control,
+    marketplace,
+    meetings,
+    oauth,
+    tracking,
+    users_api,
+)
 from .blueprint import SandboxState, bp
 from .directory import seed
 from .settings import from_environ

@@ -11,7 +11,6 @@ from flask import Response, make_response, request
 from sqlalchemy.engine import Connection
 
 from . import clock, directory, grants, responses
-from . import tracking as _tracking  # noqa: F401 - stamps x-zm-trackingid on answers
 from .faults import fault_switch
 from .ratelimit import (
     DailyUsage,

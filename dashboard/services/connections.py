@@ -127,10 +127,11 @@ def _save_connection(workspace: Workspace, user: User, tokens: TokenSet, me: dic
     # Zoom keeps one grant per user and app: the code exchange has already revoked the grant
     # another workspace held for this Zoom user (OAuth error 4741). The newest grant is the
     # only one that works, so it is kept, and the other workspace is told it must reconnect.
-    took_over = [_lose_to_newer_grant(other, me) for other in db.session.scalars(
-        select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id,
-                                     ZoomConnection.workspace_id != workspace.id,
-                                     ZoomConnection.status == ConnectionStatus.CONNECTED))]
+    others = list(db.session.scalars(select(ZoomConnection).where(
+        ZoomConnection.zoom_user_id == zoom_user_id, ZoomConnection.workspace_id != workspace.id,
+        ZoomConnection.status == ConnectionStatus.CONNECTED)))
+    for other in others:
+        _lose_to_newer_grant(other, me)
     connection = connection_of(workspace) or ZoomConnection(workspace_id=workspace.id)
     now = utcnow()
     reconnect = connection.status == ConnectionStatus.NEEDS_REAUTH
@@ -150,20 +151,19 @@ def _save_connection(workspace: Workspace, user: User, tokens: TokenSet, me: dic
     record(workspace.id, Actor.of_user(user),
            "zoom.reconnected" if reconnect else "zoom.connected",
            ("zoom_connection", connection.id, "Zoom"),
-           scopes=connection.scopes, took_over_another_workspace=bool(took_over) or None,
+           scopes=connection.scopes, took_over_another_workspace=bool(others) or None,
            missing_scopes=connection.missing_scopes)
     outbox.resume_waiting(workspace.id)
     db.session.commit()
-    return Connected(connection, bool(took_over), missing)
+    return Connected(connection, bool(others), missing)
 
 
-def _lose_to_newer_grant(other: ZoomConnection, me: dict) -> ZoomConnection:
+def _lose_to_newer_grant(other: ZoomConnection, me: dict) -> None:
     """``other`` lost its grant at Zoom when its Zoom user authorized Lakesis again for
     another workspace; it must not look connected. Audited in ``other``'s workspace."""
     mark_needs_reauth(other, f"The Zoom user {me.get('email') or other.zoom_email} authorized "
                              "Lakesis for another workspace, and Zoom keeps only the newest "
                              "authorization. Reconnect with this workspace's own Zoom user.")
-    return other
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
 from dashboard.models import Booking, MeetingStatus, Operation, OperationState
 from dashboard.orm import utcnow
-from dashboard.services.retry_policy import MAX_DELAY
-
-# Work due later than a backoff can push it (Zoom's daily cap parks it until midnight UTC)
-# is not "on its way": polling every 2 s for hours would only load the server.
-PARKED_AFTER = timedelta(seconds=MAX_DELAY)
+from dashboard.services.retry_policy import PARKED_AFTER
 
 
 @dataclass(frozen=True)
@@ -45,8 +41,3 @@ def live_rows(bookings: Iterable[Booking], now: datetime | None = None) -> LiveR
         elif booking.meeting.status == MeetingStatus.PENDING:
             polling.add(booking.id)
     return LiveRows(frozenset(polling), frozenset(due))
-
-
-def in_flight_ids(bookings: Iterable[Booking], now: datetime | None = None) -> set[int]:
-    """Ids of ``bookings`` whose row should poll."""
-    return set(live_rows(bookings, now).polling)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import update
@@ -60,11 +61,11 @@ class Job:
     # for the marker before creating, or when deleting.
     maybe_created: bool = False
 
-    @property
+    @cached_property
     def body(self) -> dict[str, Any]:
         return meeting_body(self.spec)
 
-    @property
+    @cached_property
     def zoom(self) -> ZoomSession:
         return zoom_for(self.workspace_id)
 

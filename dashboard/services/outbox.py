@@ -30,11 +30,6 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 
-# How long a claim lasts before another worker may take the operation over. Longer than any
-# one operation's Zoom calls; the environment may shorten it (tests that kill workers).
-ACTIVE = (OperationState.QUEUED.value, OperationState.RUNNING.value)
-PENDING = (OperationState.QUEUED.value, OperationState.WAITING.value)
-
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
@@ -47,7 +42,7 @@ def enqueue(booking: Booking, kind: OperationKind, requested_by: str) -> Operati
     when it runs, so another create/update/resync is not added; a cancel supersedes them.
     """
     pending = list(db.session.scalars(select(Operation).where(
-        Operation.booking_id == booking.id, Operation.state.in_(PENDING))))
+        Operation.booking_id == booking.id, Operation.state.in_(OperationState.PENDING))))
     if kind is OperationKind.CANCEL:
         for op in pending:
             if op.kind != OperationKind.CANCEL:
@@ -67,7 +62,8 @@ def enqueue(booking: Booking, kind: OperationKind, requested_by: str) -> Operati
 
 
 def lease() -> timedelta:
-    """How long a claim holds before another worker may take the operation over."""
+    """How long a claim holds before another worker may take the operation over: longer
+    than any one operation's Zoom calls (tests that kill workers shorten it)."""
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
@@ -80,7 +76,7 @@ def claim(worker: str, now: datetime | None = None) -> int | None:
     # or enough of them would fill the candidate list and starve everyone else's work.
     earlier = aliased(Operation)
     blocked = exists().where(earlier.booking_id == Operation.booking_id,
-                             earlier.state.in_(ACTIVE), earlier.id < Operation.id)
+                             earlier.state.in_(OperationState.CLAIMABLE), earlier.id < Operation.id)
     candidates = db.session.execute(
         select(Operation.id, Operation.booking_id).where(due, ~blocked)
         .order_by(Operation.next_attempt_at, Operation.id).limit(20)).all()
@@ -91,7 +87,8 @@ def claim(worker: str, now: datetime | None = None) -> int | None:
             continue  # another worker is claiming for this booking right now
         first = db.session.execute(
             select(Operation.id, Operation.state, Operation.lease_until)
-            .where(Operation.booking_id == booking_id, Operation.state.in_(ACTIVE))
+            .where(Operation.booking_id == booking_id,
+                   Operation.state.in_(OperationState.CLAIMABLE))
             .order_by(Operation.id).limit(1)).first()
         if first is None or first.id != op_id:
             continue  # an earlier operation of this booking goes first
@@ -121,7 +118,7 @@ def release(op: Operation, state: OperationState, *, next_attempt_at: datetime |
         op.outcome = outcome[:300]
     if next_attempt_at is not None:
         op.next_attempt_at = next_attempt_at
-    if state in (OperationState.SUCCEEDED, OperationState.FAILED, OperationState.DEAD):
+    if state in OperationState.FINISHED:
         op.finished_at = utcnow()
 
 

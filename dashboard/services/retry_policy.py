@@ -24,6 +24,9 @@ from dashboard.zoom.errors import (
 
 MAX_ATTEMPTS = 8
 BASE_DELAY, MAX_DELAY = 2.0, 900.0
+#: Queued work due later than any backoff can push it was parked (Zoom's daily cap holds
+#: it until 00:00 UTC): it is not "on its way", and nobody should poll for it.
+PARKED_AFTER = timedelta(seconds=MAX_DELAY)
 Jitter = Callable[[float, float], float]
 WAITING_NOTE = "Waiting for Zoom to be connected again; resumes by itself after."
 

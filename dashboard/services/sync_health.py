@@ -24,11 +24,9 @@ from dashboard.models import (
 )
 from dashboard.orm import utcnow
 from dashboard.services.connections import connection_of
-from dashboard.services.retry_policy import MAX_DELAY
+from dashboard.services.retry_policy import PARKED_AFTER
 
 LIST_LIMIT = 50
-# A queued operation due later than any backoff can push it was parked by Zoom's daily cap.
-PARKED_AFTER = timedelta(seconds=MAX_DELAY)
 
 
 @dataclass(frozen=True)

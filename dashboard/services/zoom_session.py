@@ -29,9 +29,6 @@ class ZoomSession:
         client = self.tokens.client
         return self.tokens.call(self.workspace_id, lambda token: request(client, token))
 
-    def me(self) -> dict[str, Any]:
-        return self._call(lambda client, token: client.get_me(token))
-
     def create_meeting(self, body: dict[str, Any]) -> ZoomMeeting:
         return read_meeting(self._call(lambda client, token: client.create_meeting(token, body)))
 

@@ -281,8 +281,17 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(pg_app, zoom_sandbox
 
         victim, _ = workers[0]
         held: list[int] = []
-        _wait_for(lambda: bool(held.append(_running_op_of(pg_app, victim.pid))
-                               or held[-1]), "the victim to hold an operation", workers, 30)
+
+        def victim_holds_one() -> bool:
+            # Frozen while we look, so it cannot finish the operation between the look and
+            # the kill (it is then killed holding it, or let go to try again).
+            victim.send_signal(signal.SIGSTOP)
+            held.append(_running_op_of(pg_app, victim.pid))
+            if not held[-1]:
+                victim.send_signal(signal.SIGCONT)
+            return bool(held[-1])
+
+        _wait_for(victim_holds_one, "the victim to hold an operation", workers, 30)
         victim.send_signal(signal.SIGKILL)
         victim.wait(5)
         _phase(started, f"killed worker {victim.pid} holding operation {held[-1]}")
