@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from .meetings import parse_time
+
 if TYPE_CHECKING:
     from requests import Response
 
@@ -285,14 +287,14 @@ def parse_retry_after(value: str | None, now: datetime) -> tuple[float | None, d
 
 
 def _parse_datetime(value: str) -> datetime | None:
+    """Zoom's ISO time (``meetings.parse_time``: zone-less is UTC), else an HTTP date."""
+    when = parse_time(value)
+    if when is not None:
+        return when
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    # A date without an offset is read as UTC: Zoom documents its dates in GMT.
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 

@@ -189,6 +189,17 @@ class Service:
                     os.kill(pid, signal.SIGKILL)
 
 
+def gunicorn(name: str, target: str, env: Mapping[str, str], log_dir: Path, *,
+             workers: int) -> Service:
+    """gunicorn serving ``target`` with ``workers`` sync workers on a free port."""
+    port = free_port()
+    return Service(name, [GUNICORN, "--workers", str(workers), "--worker-class", "sync",
+                          "--bind", f"{HOST}:{port}", "--timeout", "120",
+                          # gunicorn's advice: worker heartbeats on tmpfs, not disk
+                          "--graceful-timeout", "5", "--worker-tmp-dir", "/dev/shm",  # noqa: S108
+                          "--log-level", "warning", target], env, log_dir, port=port)
+
+
 @contextlib.contextmanager
 def running(*services: Service) -> Iterator[tuple[Service, ...]]:
     """Start the services; stop every one of them on the way out, whatever happens."""

@@ -32,14 +32,13 @@ from dashboard.cli import ensure_member, ensure_workspace
 from dashboard.extensions import db
 from dashboard.models import Booking, Meeting, Operation, Role, User, Workspace
 from tests.perf.harness import (
-    GUNICORN,
     HOST,
     ROOT,
     Keys,
     LoadResult,
     Service,
     app_env,
-    free_port,
+    gunicorn,
     harness_overrides,
     load,
     machine_load,
@@ -271,12 +270,7 @@ def _bench_database(backend: str, rows: int, keys: Keys, tmp: Path) -> tuple[str
 
 
 def _gunicorn(name: str, target: str, env: dict, tmp: Path) -> Service:
-    port = free_port()
-    return Service(name, [GUNICORN, "--workers", str(WORKERS), "--worker-class", "sync",
-                          "--bind", f"{HOST}:{port}", "--timeout", "120",
-                          # gunicorn's advice: worker heartbeats on tmpfs, not disk
-                          "--graceful-timeout", "5", "--worker-tmp-dir", "/dev/shm",  # noqa: S108
-                          "--log-level", "warning", target], env, tmp, port=port)
+    return gunicorn(name, target, env, tmp, workers=WORKERS)
 
 
 def _sign_in(base: str) -> requests.Session:

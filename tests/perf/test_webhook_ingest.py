@@ -1,0 +1,207 @@
+"""`POST /webhooks/zoom` under load: Zoom wants an answer within 3 s and retries otherwise.
+
+gunicorn serves ``wsgi:app`` with WORKERS sync workers on a database holding MEETINGS
+meetings of a connected workspace; the baseline is ``bare_webhook_wsgi`` (verify the HMAC,
+insert once under a dedupe key) served the same way on the same kind of database, in the
+same run. ``wrk`` (Debian's package: a C load generator, so the client does not eat the CPU
+the server needs) sends CONNECTIONS at a time for SECONDS, each request a different
+``meeting.started`` body signed beforehand. Printed: req/s and p50/p99 against the baseline,
+and the correctness of the run (every answered event stored once and applied once).
+Nothing about time is asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, insert, text
+
+from dashboard import create_app
+from dashboard.extensions import db
+from dashboard.models import Booking, Meeting, Workspace, ZoomConnection
+from dashboard.orm import utcnow
+from tests.perf.harness import (
+    HOST,
+    Keys,
+    app_env,
+    gunicorn,
+    harness_overrides,
+    machine_load,
+    recreate_postgres_database,
+    report,
+    running,
+    table,
+)
+
+pytestmark = pytest.mark.perf
+
+WORKERS, CONNECTIONS, SECONDS = 2, 16, 8
+MEETINGS = 2_000
+BODIES = 40_000  # more than a run sends: every request is a new event
+SECRET = "bench-webhook-secret"  # noqa: S105 - a benchmark's own value
+ACCOUNT = "acct_bench"
+FIRST_MEETING = 81_000_000_000
+
+WRK_SCRIPT = """
+local bodies = dofile("%(bodies)s")
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter)
+  counter = counter + 1
+end
+function init(args)
+  -- Each thread takes every THREADS-th body from its own offset: no two send the same.
+  i = offset
+end
+function request()
+  local b = bodies[(i %% #bodies) + 1]
+  i = i + %(threads)d
+  return wrk.format("POST", "/webhooks/zoom", {["Content-Type"] = "application/json",
+    ["x-zm-request-timestamp"] = b[1], ["x-zm-signature"] = b[2]}, b[3])
+end
+"""
+THREADS = 2
+
+
+def _database(backend: str, name: str, tmp: Path) -> str:
+    if backend == "postgresql":
+        return recreate_postgres_database(f"lakesis_bench_ingest_{name}")
+    return f"sqlite:///{tmp / f'{name}.sqlite'}"
+
+
+def _prepare_dashboard(url: str, keys: Keys, tmp: Path) -> None:
+    """Migrated schema, a connected workspace and MEETINGS meetings its events are about."""
+    app = create_app(harness_overrides(url, keys, tmp))
+    with app.app_context():
+        upgrade()
+        workspace = Workspace(name="Bench", slug="bench")
+        db.session.add(workspace)
+        db.session.flush()
+        db.session.add(ZoomConnection(workspace_id=workspace.id, status="connected",
+                                      zoom_user_id="zu_bench", zoom_account_id=ACCOUNT))
+        start = utcnow() + timedelta(days=1)
+        db.session.execute(insert(Booking.__table__), [{
+            "id": n, "public_id": f"{n:032x}", "workspace_id": workspace.id,
+            "external_ref": f"ingest-{n}", "kind": "booking", "title": "Bench call",
+            "start_at": start, "duration_minutes": 30, "timezone": "UTC",
+            "customer_name": "Ana", "customer_email": "ana@example.test", "state": "active",
+            "fingerprint": f"{n:064x}", "created_at": start, "updated_at": start}
+            for n in range(1, MEETINGS + 1)])
+        db.session.execute(insert(Meeting.__table__), [{
+            "id": n, "booking_id": n, "workspace_id": workspace.id, "status": "scheduled",
+            "zoom_meeting_id": FIRST_MEETING + n, "recreated_count": 0, "updated_at": start}
+            for n in range(1, MEETINGS + 1)])
+        db.session.commit()
+        db.session.remove()
+
+
+def _prepare_baseline(url: str) -> None:
+    from tests.perf.bare_webhook_wsgi import events
+
+    engine = create_engine(url)
+    events.metadata.create_all(engine)
+    engine.dispose()
+
+
+def _bodies(path: Path) -> None:
+    """BODIES signed ``meeting.started`` events as a Lua table {timestamp, signature, body}:
+    compact JSON, raw UTF-8, as Zoom sends them; signed now (valid for 5 minutes)."""
+    stamp = str(int(time.time()))
+    now_ms = int(time.time() * 1000)
+    lines = ["return {"]
+    for n in range(BODIES):
+        body = json.dumps({"event": "meeting.started", "event_ts": now_ms + n, "payload": {
+            "account_id": ACCOUNT, "object": {
+                "id": str(FIRST_MEETING + 1 + n % MEETINGS), "uuid": f"u{n}==",
+                "host_id": "zu_bench", "topic": "Consulta com João", "type": 2,
+                "start_time": "2026-12-02T10:00:00Z", "timezone": "UTC", "duration": 30}}},
+            separators=(",", ":"), ensure_ascii=False)
+        signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(),
+                                     hashlib.sha256).hexdigest()
+        lines.append(f'{{"{stamp}", "{signature}", [==[{body}]==]}},')
+    lines.append("}")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _wrk(port: int, tmp: Path) -> dict[str, float]:
+    script = tmp / "ingest.lua"
+    script.write_text(WRK_SCRIPT % {"bodies": tmp / "bodies.lua", "threads": THREADS})
+    out = subprocess.run(  # noqa: S603 - Debian's wrk, against our own server on loopback
+        [shutil.which("wrk"), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s",
+         "--latency", "-s", str(script), f"http://{HOST}:{port}"],
+        capture_output=True, text=True, timeout=SECONDS + 60, check=True).stdout
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+            "requests": int(re.search(r"(\d+) requests in", out)[1]),
+            "non_2xx": int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1]),
+            "errors": sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)",
+                                                      out)),
+            "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out)[1]),
+            "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out)[1])}
+
+
+def _ms(value: str) -> float:
+    number, unit = float(re.match(r"[\d.]+", value)[0]), re.sub(r"[\d.]+", "", value)
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _count(url: str, query: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.scalar(text(query))
+    engine.dispose()
+    return int(value)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
+                                                            marks=pytest.mark.postgres)])
+def test_webhook_ingest(backend: str, tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
+    keys = Keys()
+    ours_url, bare_url = _database(backend, "ours", tmp_path), _database(backend, "bare",
+                                                                          tmp_path)
+    _prepare_dashboard(ours_url, keys, tmp_path)
+    _prepare_baseline(bare_url)
+    _bodies(tmp_path / "bodies.lua")
+    env = app_env(database_url=ours_url, instance=tmp_path / "instance", keys=keys,
+                  app_base_url="http://127.0.0.1:9", sandbox_url="http://127.0.0.1:9/zs",
+                  webhook_url="http://127.0.0.1:9/webhooks/zoom",
+                  ZOOM_WEBHOOK_SECRET_TOKEN=SECRET, BENCH_WEBHOOK_SECRET=SECRET,
+                  BENCH_DATABASE_URL=bare_url)
+    runs = {}
+    for name, target in (("bare", "tests.perf.bare_webhook_wsgi:app"), ("ours", "wsgi:app")):
+        server = gunicorn(f"gunicorn-ingest-{name}", target, env, tmp_path, workers=WORKERS)
+        with running(server):
+            server.wait_for_port(60)
+            runs[name] = _wrk(server.port, tmp_path)
+    bare, ours = runs["bare"], runs["ours"]
+    stored = _count(ours_url, "SELECT count(*) FROM webhook_events")
+    unapplied = _count(ours_url, "SELECT count(*) FROM webhook_events WHERE processed_at IS NULL")
+    started = _count(ours_url, "SELECT count(*) FROM meetings WHERE status = 'started'")
+    answered = ours["requests"] - ours["non_2xx"]
+    report(table(
+        f"Webhook ingest -- {backend}, gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} "
+        f"connections for {SECONDS} s, a new signed event per request; {machine_load()}",
+        ["route", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx", "socket errors",
+         "req/s vs bare", "p99 x bare"],
+        [["minimal: verify HMAC + insert once", bare["requests"], bare["rps"], bare["p50"],
+          bare["p99"], bare["non_2xx"], bare["errors"], 1.0, 1.0],
+         ["POST /webhooks/zoom", ours["requests"], ours["rps"], ours["p50"], ours["p99"],
+          ours["non_2xx"], ours["errors"], ours["rps"] / bare["rps"],
+          ours["p99"] / bare["p99"]]]))
+    # Requests still in flight when wrk stops may be stored after it counted: stored >= 200s.
+    report(f"  stored {stored:,} events for {answered:,} answered 200 (lost "
+           f"{max(0, answered - stored)}); not applied {unapplied}; meetings started "
+           f"{started:,} of {min(MEETINGS, stored):,}")
+    assert ours["non_2xx"] == 0 and answered <= stored <= ours["requests"] + CONNECTIONS
+    assert unapplied == 0
