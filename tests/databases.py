@@ -50,8 +50,10 @@ def ensure_postgres_database(url: str) -> str:
 
 
 def fresh_postgres_database(base_url: str, name: str) -> str:
-    """A new empty database beside ``base_url`` (for migration tests)."""
+    """A new empty database beside ``base_url`` (for migration tests), named after it too,
+    so that suites run against different base databases never drop each other's."""
     ensure_postgres_database(base_url)
+    name = f"{make_url(base_url).database}__{name}"
     target = make_url(base_url).set(database=name)
     admin = create_engine(make_url(base_url).set(database="postgres"),
                           isolation_level="AUTOCOMMIT")

@@ -79,7 +79,10 @@ class Meeting(db.Model):
     __tablename__ = "meetings"
     __table_args__ = (
         Index("ix_meetings_workspace_status", "workspace_id", "status"),
-        Index("ix_meetings_zoom_meeting_id", "zoom_meeting_id"),
+        # One Zoom meeting never belongs to two bookings (NULLs, no meeting yet, are many).
+        # Per workspace: two Zoom accounts may reuse an id; zoom_meeting_id first serves the
+        # webhooks' lookup by id alone.
+        Index("ix_meetings_zoom_meeting_id", "zoom_meeting_id", "workspace_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -115,11 +115,12 @@ def zoom_sandbox(tmp_path, webhook_sink) -> Iterator[SandboxControl]:
 def pg_app(zoom_sandbox, tmp_path) -> Iterator:
     """An app on a PostgreSQL database of its own, calling the sandbox process."""
     url = fresh_postgres_database(postgres_url(), DATABASE)
+    name = make_url(url).database
     # The database is this test's alone and thrown away: no need to wait for each commit
     # to reach the disk (it makes the 500 bookings and the workers several times faster).
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{DATABASE}" SET synchronous_commit TO off'))
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     admin.dispose()
     pg = create_app({"LAKESIS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
                      "ZOOM_MODE": "sandbox", "ZOOM_SANDBOX_URL": zoom_sandbox.base,
@@ -135,7 +136,7 @@ def pg_app(zoom_sandbox, tmp_path) -> Iterator:
         db.engine.dispose()
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
