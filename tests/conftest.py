@@ -206,8 +206,12 @@ class AuthActions:
     def sign_in_as(self, user: User) -> None:
         """Skip the sign-in form (and its deliberately slow hash check) for tests about
         something else."""
+        from dashboard.services.user_sessions import start
+
+        with self.client.application.app_context():
+            token = start(user.id, remembered=False)  # the cookie names a server-side session
         with self.client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = token
             session["_fresh"] = True
 
     def logout(self):

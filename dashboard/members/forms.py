@@ -1,24 +1,20 @@
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from __future__ import annotations
 
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from dashboard.auth.forms import MAX_ID
 from dashboard.email_address import EmailAddress
 from dashboard.models import Role
-from dashboard.services.members import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
 
 
-class AddMemberForm(FlaskForm):
+class InviteForm(FlaskForm):
     email = EmailField("Email", validators=[
         DataRequired("Enter the person's email."), Length(max=254), EmailAddress()])
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR.value)
-    password = PasswordField(
-        "First password (only for someone new to Lakesis)",
-        validators=[Optional(), Length(
-            min=MIN_PASSWORD_LENGTH, max=200,
-            message=f"Use at least {MIN_PASSWORD_LENGTH} characters (at most 200).")])
 
 
 class RoleForm(FlaskForm):
@@ -27,3 +23,8 @@ class RoleForm(FlaskForm):
 
 class IntegrationsForm(FlaskForm):
     allowed = BooleanField("Manage integrations")
+
+
+class RevokeInvitationForm(FlaskForm):
+    invitation_id = IntegerField("Invitation", validators=[
+        InputRequired(), NumberRange(1, MAX_ID)])

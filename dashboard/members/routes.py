@@ -1,38 +1,47 @@
-"""Settings > Members: add people, change their role, let operators manage integrations."""
+"""Settings > Members: invite people, change their role, let operators manage integrations."""
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from typing import Any
+
+from flask import abort, flash, g, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
 from dashboard.htmx import is_htmx, partial
 from dashboard.members.blueprint import bp
-from dashboard.members.forms import AddMemberForm, IntegrationsForm, RoleForm
+from dashboard.members.forms import IntegrationsForm, InviteForm, RevokeInvitationForm, RoleForm
 from dashboard.models import Permission, Role
-from dashboard.services import NotFound, ServiceError, members
+from dashboard.orm import utcnow
+from dashboard.services import NotFound, ServiceError, invitations, members
 from dashboard.services.audit import Actor
 
 
-def _page(form: AddMemberForm, status: int = 200) -> tuple[str, int]:
+def _page(form: InviteForm, status: int = 200, **context: Any) -> tuple[str, int]:
     workspace = current_workspace()
     return render_template("pages/members.html", form=form,
-                           members=members.list_members(workspace)), status
+                           members=members.list_members(workspace),
+                           invitations=invitations.waiting(workspace), now=utcnow(),
+                           **context), status
 
 
 def _answer(membership_id: int, error: ServiceError | None = None) -> Response:
     """After a row action: the row (as it now stands) for htmx, the page for a plain post."""
     status = 200
     if error is not None:
-        if error.status == 404:
-            abort(404)
+        # The refused change was rolled back; meanwhile another admin may have changed or
+        # removed the actor's own membership: read it again rather than trust this request's.
+        g.pop("membership", None)
+        g.pop("memberships", None)
+        if error.status in (403, 404):
+            abort(error.status, error.message if error.status == 403 else None)
         flash(error.message, "error")
         status = error.status
     if not is_htmx():
         if error is None:
             return redirect(url_for("members.index"))
-        return make_response(_page(AddMemberForm(), status))
+        return make_response(_page(InviteForm(), status))
     try:
         membership = members.get_member(current_workspace(), membership_id)
     except NotFound:  # just removed: the row goes
@@ -44,23 +53,40 @@ def _answer(membership_id: int, error: ServiceError | None = None) -> Response:
 @bp.route("", methods=["GET"])
 @requires(Permission.MANAGE_WORKSPACE)
 def index() -> tuple[str, int]:
-    return _page(AddMemberForm())
+    return _page(InviteForm())
 
 
 @bp.route("", methods=["POST"])
 @requires(Permission.MANAGE_WORKSPACE)
-def add() -> Response | tuple[str, int]:
-    form = AddMemberForm()
+def invite() -> tuple[str, int]:
+    """Invite an address; the answer is the same whether or not it has a Lakesis account."""
+    form = InviteForm()
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
-        membership = members.add_member(
-            current_workspace(), Actor.of_user(current_user), form.email.data,
-            form.name.data or "", Role(form.role.data), form.password.data or None)
+        issued = invitations.invite(current_workspace(), Actor.of_user(current_user),
+                                    form.email.data, Role(form.role.data), current_user.id)
     except ServiceError as error:
         getattr(form, error.field or "email").errors = [error.message]
         return _page(form, error.status)
-    flash(f"{membership.user.email} added as {membership.role}.", "success")
+    # The one time the link exists outside the invitee's hands: shown here, never stored.
+    link = url_for("auth.invitation", token=issued.token, _external=True)
+    return _page(InviteForm(formdata=None), 201, issued=issued.invitation, invitation_link=link)
+
+
+@bp.route("/invitations/revoke", methods=["POST"])
+@requires(Permission.MANAGE_WORKSPACE)
+def revoke_invitation() -> Response:
+    form = RevokeInvitationForm()
+    if not form.validate_on_submit():
+        abort(404)
+    try:
+        invitation = invitations.revoke(current_workspace(), Actor.of_user(current_user),
+                                        form.invitation_id.data)
+    except NotFound:
+        abort(404)
+    flash(f"The invitation for {invitation.email} is revoked; its link no longer works.",
+          "success")
     return redirect(url_for("members.index"))
 
 

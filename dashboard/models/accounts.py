@@ -64,6 +64,18 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan")
 
+    # The server-side session this request runs under (``services.user_sessions`` sets it):
+    # Flask-Login keeps its token in the cookies instead of the user id, so that ending the
+    # session on the server signs a copied cookie out too. Not a column.
+    session_token = None
+    session_id = None
+
+    def get_id(self) -> str:
+        """What the session and remember cookies carry: the session's token, never the id."""
+        if not self.session_token:
+            raise RuntimeError("sign users in through services.user_sessions.start")
+        return self.session_token
+
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active

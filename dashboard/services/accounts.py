@@ -1,4 +1,5 @@
-"""Users and their memberships: the reads that signing in and every access check need."""
+"""Users and their memberships: the reads that signing in and every access check need, and
+what a person does to their own account (password, sessions)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from sqlalchemy import select
 from dashboard.extensions import db
 from dashboard.models import Membership, User, Workspace
 from dashboard.orm import utcnow
+from dashboard.services import ServiceError, user_sessions
+from dashboard.services.audit import Actor, record
+from dashboard.services.members import MIN_PASSWORD_LENGTH
 from dashboard.services.unit_of_work import transaction
-
-
-def user_by_id(user_id: str) -> User | None:
-    """The user a session cookie names (``user_id`` as the cookie holds it), or None."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
 def user_by_email(email: str) -> User | None:
@@ -35,3 +34,28 @@ def memberships_of(user: User) -> list[Membership]:
 def membership_in(user: User, workspace_id: int) -> Membership | None:
     return db.session.scalar(select(Membership).where(
         Membership.user_id == user.id, Membership.workspace_id == workspace_id))
+
+
+def change_password(user: User, current: str, new: str, this_session_id: int | None) -> int:
+    """Set a new password when ``current`` is right; every other session of the user ends
+    (whoever knew the old password is signed out). Returns how many sessions ended."""
+    if not user.check_password(current):
+        raise ServiceError("Your current password is not right.", "current_password", 401)
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            f"Use at least {MIN_PASSWORD_LENGTH} characters for the password.", "new_password")
+    with transaction():
+        user.set_password(new)
+        ended = user_sessions.end_all(user.id, keep_id=this_session_id)
+        record(None, Actor.of_user(user), "account.password_changed",
+               ("user", user.id, user.email), sessions_ended=ended)
+    return ended
+
+
+def sign_out_everywhere(user: User) -> int:
+    """End every session of ``user``, this one too; returns how many ended."""
+    with transaction():
+        ended = user_sessions.end_all(user.id)
+        record(None, Actor.of_user(user), "account.signed_out_everywhere",
+               ("user", user.id, user.email), sessions_ended=ended)
+    return ended

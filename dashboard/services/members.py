@@ -1,12 +1,16 @@
-"""Who belongs to a workspace, in which role. Every change is audited."""
+"""Who belongs to a workspace, in which role. Every change is audited.
+
+People join through an invitation they accept (``services.invitations``); the last-admin
+rule holds under concurrency because every admin change takes the workspace's lock first.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dashboard.extensions import db
 from dashboard.models import Membership, Role, User, Workspace
-from dashboard.services import NotFound, ServiceError
+from dashboard.services import NotFound, ServiceError, user_sessions
 from dashboard.services.audit import Actor, record
 from dashboard.services.unit_of_work import transaction
 
@@ -45,40 +49,49 @@ def get_member(workspace: Workspace, membership_id: int) -> Membership:
     return membership
 
 
+def lock_workspace(workspace_id: int) -> None:
+    """Make changes to one workspace's members take turns, until the transaction ends.
+
+    PostgreSQL locks the workspace row. SQLite has no row locks: writing the row takes the
+    database's write lock first, so writers serialize, and what is read after it includes
+    every commit before it.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Workspace).where(Workspace.id == workspace_id)
+                           .values(slug=Workspace.slug))
+    else:
+        db.session.execute(select(Workspace.id).where(Workspace.id == workspace_id)
+                           .with_for_update())
+
+
+def _locked_member(workspace: Workspace, actor: Actor, membership_id: int) -> Membership:
+    """The member as stored now, with the workspace locked (not as read before the lock).
+
+    The acting user must still be an admin here: another admin may have demoted or removed
+    them while their request waited for the lock.
+    """
+    lock_workspace(workspace.id)
+    if actor.type == "user" and not db.session.scalar(select(Membership.id).where(
+            Membership.workspace_id == workspace.id, Membership.user_id == actor.id,
+            Membership.role == Role.ADMIN)):
+        raise ServiceError("You are no longer an admin of this workspace.", None, 403)
+    membership = db.session.scalar(
+        select(Membership).where(Membership.id == membership_id)
+        .execution_options(populate_existing=True))
+    if membership is None or membership.workspace_id != workspace.id:
+        raise NotFound("member")
+    return membership
+
+
 def _admin_count(workspace: Workspace) -> int:
     query = select(func.count()).select_from(Membership).where(
         Membership.workspace_id == workspace.id, Membership.role == Role.ADMIN)
     return db.session.scalar(query) or 0
 
 
-def add_member(
-    workspace: Workspace, actor: Actor, email: str, name: str, role: Role, password: str | None
-) -> Membership:
-    """Add an existing user, or a new one with a first password, to ``workspace``."""
-    email = normalize_email(email)
-    with transaction():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            if not password:
-                raise ServiceError(
-                    "This person has no Lakesis account yet: give them a first password.",
-                    "password")
-            user = create_user(email, name, password)
-        elif db.session.scalar(select(Membership.id).where(
-                Membership.user_id == user.id, Membership.workspace_id == workspace.id)):
-            raise ServiceError("This person is already a member of the workspace.", "email",
-                               409)
-        membership = Membership(user=user, workspace=workspace, role=role.value)
-        db.session.add(membership)
-        db.session.flush()
-        record(workspace.id, actor, "member.added", ("member", membership.id, email),
-               role=role.value)
-    return membership
-
-
 def change_role(workspace: Workspace, actor: Actor, membership_id: int, role: Role) -> Membership:
     with transaction():
-        membership = get_member(workspace, membership_id)
+        membership = _locked_member(workspace, actor, membership_id)
         old = Role(membership.role)
         if old is role:
             return membership
@@ -97,7 +110,7 @@ def set_manages_integrations(
 ) -> Membership:
     """Grant or withdraw 'manage integrations' for an operator (admins always have it)."""
     with transaction():
-        membership = get_member(workspace, membership_id)
+        membership = _locked_member(workspace, actor, membership_id)
         if membership.role != Role.OPERATOR:
             raise ServiceError(
                 "Only operators are granted this; admins always have it, support never.",
@@ -111,10 +124,14 @@ def set_manages_integrations(
 
 
 def remove_member(workspace: Workspace, actor: Actor, membership_id: int) -> None:
+    """Remove the member and end all their sessions: they are signed out everywhere at once
+    (their other workspaces too; signing in again brings those back)."""
     with transaction():
-        membership = get_member(workspace, membership_id)
+        membership = _locked_member(workspace, actor, membership_id)
         if membership.role == Role.ADMIN and _admin_count(workspace) <= 1:
             raise ServiceError("The last admin cannot be removed.", None, 409)
+        ended = user_sessions.end_all(membership.user_id)
         record(workspace.id, actor, "member.removed",
-               ("member", membership.id, membership.user.email), role=membership.role)
+               ("member", membership.id, membership.user.email), role=membership.role,
+               sessions_ended=ended)
         db.session.delete(membership)

@@ -43,3 +43,31 @@ def test_admin_changes_a_role_inline_with_htmx(app, page, world):
     admin_row.get_by_role("button", name="Save role").click()
     expect(page.get_by_text("The workspace needs at least one admin.")).to_be_visible()
     expect(page.get_by_label("Role of admin@acme.test")).to_have_value("admin")
+
+
+def test_admin_invites_someone_new_who_joins_through_the_link(app, page, browser, live_server,
+                                                             world):
+    sign_in(page, "admin@acme.test", PASSWORD)
+    page.goto("/settings/members")
+    invite = page.locator("article", has=page.get_by_role("heading", name="Invite someone"))
+    invite.get_by_label("Email").fill("new.person@acme.test")
+    # The label wraps the select, so its name also holds the chosen option ("Role Operator").
+    invite.get_by_label("Role").select_option("support")
+    invite.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.get_by_role("heading", name="Invitation created for new.person@acme.test")
+           ).to_be_visible()
+    link = page.locator("#invitation-link").inner_text()
+    context = browser.new_context(base_url=live_server.url)
+    invitee = context.new_page()
+    try:
+        invitee.goto(link)
+        expect(invitee).to_have_url("/invitations/accept")  # the token left the address bar
+        invitee.get_by_label("Your name").fill("New Person")
+        invitee.get_by_label("New password", exact=True).fill("a long first password")
+        invitee.get_by_label("New password again").fill("a long first password")
+        invitee.get_by_role("button", name="Create my account and join").click()
+        expect(invitee.get_by_text("You joined Acme Clinic as support.")).to_be_visible()
+    finally:
+        context.close()
+    page.goto("/settings/members")  # not a reload: that would post the invitation again
+    expect(page.locator("tr", has_text="new.person@acme.test")).to_have_count(1)

@@ -347,9 +347,13 @@ def _sql_of_page(app: Flask, path: str, user_id: int, runs: int = 5,
         seen.append((statement, parameters,
                      (time.perf_counter() - conn.info.pop("bench_began")) * 1000))
 
+    from dashboard.services.user_sessions import start
+
     client = app.test_client()
+    with app.app_context():
+        token = start(user_id, remembered=False)  # the cookie names a server-side session
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token
         session["_fresh"] = True
     if warm:
         client.get(path)  # caches, compiled statements

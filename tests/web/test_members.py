@@ -1,7 +1,8 @@
-"""Settings > Members: add, change role, grant integrations, remove; all audited."""
+"""Settings > Members: change role, grant integrations, remove; all audited (inviting people
+is tests/web/test_invitations.py)."""
 
 from dashboard.extensions import db
-from dashboard.models import AuditEvent, Membership, User
+from dashboard.models import AuditEvent, Membership
 
 HX = {"HX-Request": "true"}
 
@@ -9,56 +10,6 @@ HX = {"HX-Request": "true"}
 def _actions(app):
     with app.app_context():
         return [e.action for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
-
-
-def test_admin_adds_a_new_person_with_a_first_password(app, client, auth, world):
-    auth.sign_in_as(world.admin)
-    response = client.post("/settings/members", data={
-        "email": "New.Person@acme.test", "name": "New Person", "role": "support",
-        "password": "a long first password"})
-    assert response.status_code == 302
-    page = client.get("/settings/members").data
-    assert b"new.person@acme.test added as support." in page
-    assert _actions(app) == ["member.added"]
-    auth.logout()
-    assert auth.login("new.person@acme.test", "a long first password").status_code == 302
-
-
-def test_adding_someone_new_without_a_password_explains_why(app, client, auth, world):
-    auth.sign_in_as(world.admin)
-    response = client.post("/settings/members", data={"email": "x@acme.test", "role": "operator"})
-    assert response.status_code == 422
-    assert b"give them a first password" in response.data
-    with app.app_context():
-        assert db.session.scalar(db.select(User).filter_by(email="x@acme.test")) is None
-
-
-def test_adding_an_existing_member_again_is_a_conflict(client, auth, world):
-    auth.sign_in_as(world.admin)
-    response = client.post("/settings/members", data={"email": "support@acme.test",
-                                                      "role": "operator"})
-    assert response.status_code == 409
-    assert b"already a member" in response.data
-
-
-def test_existing_user_of_another_workspace_is_added_without_a_password(app, client, auth, world):
-    auth.sign_in_as(world.admin)
-    response = client.post("/settings/members", data={"email": "admin@globex.test",
-                                                      "role": "operator"})
-    assert response.status_code == 302
-    with app.app_context():
-        assert world.member(world.outsider).role == "operator"
-
-
-def test_bad_add_member_input_gets_field_errors_and_writes_nothing(app, client, auth, world):
-    auth.sign_in_as(world.admin)
-    response = client.post("/settings/members", data={
-        "email": "not an email", "name": "n" * 500, "role": "owner", "password": "short"})
-    assert response.status_code == 422
-    for message in (b"Enter a valid email.", b"Not a valid choice", b"at least 12",
-                    b"longer than 120"):
-        assert message in response.data
-    assert _actions(app) == []
 
 
 def test_role_change_over_htmx_returns_the_row_and_an_out_of_band_message(app, client, auth,

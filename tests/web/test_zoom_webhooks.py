@@ -326,7 +326,7 @@ def test_the_endpoint_needs_no_csrf_token_and_never_uses_a_session(
     assert _post(client, compact(meeting_event("meeting.ended")), {}).status_code == 401
     assert loaded == []
     client.get("/")  # while a page does read the session (the probe works)
-    assert loaded == [str(world.admin.id)]
+    assert len(loaded) == 1  # the cookie names a server-side session, not the user id
 
 
 def test_a_deauthorization_time_without_an_offset_is_read_as_utc(
@@ -382,3 +382,51 @@ def test_the_deauthorization_deletes_the_hosts_meeting_links_but_keeps_the_booki
         assert meeting.status == "failed" and "Zoom link was deleted" in meeting.note
         assert meeting.zoom_uuid is None
         assert booking.title == "Consultation with Ana"  # the booking's own history stays
+
+
+def _meeting_events_of_the_host(client, secret) -> None:
+    """What Zoom sent while connected: a change the host made, and the meeting starting."""
+    changed = meeting_event("meeting.updated", duration=45)
+    changed["payload"]["operator_id"] = ZOOM_USER_ID
+    changed["payload"]["old_object"] = {"id": "81047304804", "duration": 30}
+    _deliver(client, secret, changed)
+    _deliver(client, secret, meeting_event("meeting.started"))
+
+
+def test_app_deauthorized_without_retention_forgets_the_zoom_user_in_stored_events(
+        app, client, secret, world, zoom):
+    with app.app_context():
+        store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=3))
+        add_booking(world.acme.id, "linked", zoom_id=81047304804)
+    _meeting_events_of_the_host(client, secret)
+    # Another host of the same Zoom account, whose events are theirs to keep.
+    other = meeting_event("meeting.ended", meeting_id=81099999999)
+    other["payload"]["operator_id"] = "zu_OtherHost"
+    _deliver(client, secret, other)
+
+    _deliver(client, secret, deauthorized_event())
+
+    events = {event.event: event for event in _events(app)}
+    assert len(events) == 4
+    for name in ("meeting.updated", "meeting.started", "app_deauthorized"):
+        stored = json.dumps(events[name].payload)
+        assert ZOOM_USER_ID not in stored and "81047304804" not in stored, name
+        assert ZOOM_ACCOUNT_ID not in stored and events[name].zoom_account_id is None, name
+    assert events["meeting.updated"].payload["object"]["duration"] == 45  # what happened stays
+    assert events["meeting.ended"].payload["operator_id"] == "zu_OtherHost"
+    assert events["meeting.ended"].zoom_account_id == ZOOM_ACCOUNT_ID
+
+
+def test_app_deauthorized_with_retention_keeps_the_stored_events_as_they_were(
+        app, client, secret, world, zoom):
+    with app.app_context():
+        store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=3))
+        add_booking(world.acme.id, "linked", zoom_id=81047304804)
+    _meeting_events_of_the_host(client, secret)
+
+    _deliver(client, secret, deauthorized_event(retention="true"))
+
+    events = {event.event: event for event in _events(app)}
+    assert events["meeting.updated"].payload["operator_id"] == ZOOM_USER_ID
+    assert events["meeting.started"].payload["object"]["id"] == "81047304804"
+    assert events["app_deauthorized"].payload["user_id"] == ZOOM_USER_ID
