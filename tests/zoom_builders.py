@@ -1,5 +1,6 @@
 """Builders for the Zoom tests that mock HTTP with ``responses``: stored connections,
-Zoom's answers, and webhook bodies signed the way Zoom signs them.
+Zoom's answers, a fake of Zoom's Meetings API, and webhook bodies signed the way Zoom
+signs them.
 
 Signing is done here with ``hmac`` directly, not with the app's own signing code, so a
 mistake there cannot hide itself in the tests.
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import re
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
+import responses
 from flask import Flask
 from sqlalchemy import select
 
@@ -23,6 +28,8 @@ from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import AuditEvent, ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
 from dashboard.zoom.client import ZoomEndpoints
+from dashboard.zoom.meetings import format_time
+from tests.zoom_openapi import request_body_validator
 
 ZOOM_USER_ID = "zu_HostOne"
 ZOOM_ACCOUNT_ID = "acct_LakeClinic"
@@ -142,3 +149,166 @@ def deauthorized_event(*, when: datetime | None = None, retention: str = "false"
                         + f"{when.microsecond // 1000:03d}Z",
                         "client_id": "lakesis-sandbox-client",
                         "user_data_retention": retention}}
+
+
+# --- Zoom's Meetings API -------------------------------------------------------------
+
+def server_error(status: int = 500) -> tuple:
+    """An answer for :meth:`FakeZoom.fail`: Zoom's 5xx."""
+    return status, {"code": status, "message": "Internal error"}, {}
+
+
+class FakeZoom:
+    """Zoom's Meetings API as ``responses`` callbacks: it keeps meetings, records what it
+    was sent, validates every create/update body with Zoom's schema, and answers with the
+    failures a test queues up (``fail``) before behaving again.
+
+    Meetings are hosted the way Zoom hosts them: by the connected user (``ZOOM_USER_ID``),
+    or by the ``schedule_for`` user; ``created_at`` is the time Zoom made them."""
+
+    def __init__(self, mock: responses.RequestsMock, api: str, token_url: str) -> None:
+        self.meetings: dict[int, dict[str, Any]] = {}
+        #: creates Zoom committed after the caller gave up, not listed until ``land_late``
+        self.late: list[dict[str, Any]] = []
+        self.sent: list[tuple[str, str, dict | None]] = []
+        self.failures: dict[str, list[Any]] = {}
+        self.ids = itertools.count(81_000_000_001)
+        self.create_validator = request_body_validator("meetingCreate")
+        self.update_validator = request_body_validator("meetingUpdate")
+        meeting_url = re.compile(re.escape(api) + r"/meetings/(\d+)$")
+        user_meetings = re.compile(re.escape(api) + r"/users/[^/]+/meetings")
+        mock.add_callback("POST", user_meetings, callback=self._create)
+        mock.add_callback("GET", user_meetings, callback=self._list)
+        mock.add_callback("GET", meeting_url, callback=self._get)
+        mock.add_callback("PATCH", meeting_url, callback=self._patch)
+        mock.add_callback("DELETE", meeting_url, callback=self._delete)
+        mock.add("POST", token_url, json=token_body("access-refreshed", "refresh-rotated"))
+
+    # --- what a test arranges ------------------------------------------------------------
+
+    def fail(self, endpoint: str, *answers: Any) -> None:
+        """Queue answers for ``endpoint`` (create/list/get/update/delete): a (status, body,
+        headers) tuple, an exception to raise, or for creates: "commit-then-timeout" (made,
+        then the answer is lost), "timeout-then-commit" (the answer is lost and Zoom makes
+        the meeting later: at ``land_late``), "commit-then-connect-timeout" (made, then the
+        client is told it never connected)."""
+        self.failures.setdefault(endpoint, []).extend(answers)
+
+    def land_late(self) -> list[int]:
+        """Zoom finishes the creates it was still making: they are listed from now on."""
+        landed = [self._keep(meeting) for meeting in self.late]
+        self.late.clear()
+        return [meeting["id"] for meeting in landed]
+
+    def add_meeting(self, **fields: Any) -> dict[str, Any]:
+        """A meeting that is in Zoom already (someone else's, or forged)."""
+        body = {"topic": "Someone's meeting", "type": 2, "start_time": "2026-12-24T10:00:00Z",
+                "duration": 30, "timezone": "UTC", "agenda": ""}
+        return self._keep(self._made({**body, **fields}))
+
+    def calls(self, method: str) -> int:
+        return sum(1 for sent_method, _, _ in self.sent if sent_method == method)
+
+    def bodies(self, method: str) -> list[dict]:
+        return [body for sent_method, _, body in self.sent if sent_method == method]
+
+    def lists(self) -> int:
+        return sum(1 for method, url, _ in self.sent
+                   if method == "GET" and re.search(r"/users/[^/]+/meetings", url))
+
+    # --- Zoom ------------------------------------------------------------------------------
+
+    def _failure(self, endpoint: str, request: Any) -> tuple | None:
+        queued = self.failures.get(endpoint)
+        if not queued:
+            return None
+        answer = queued.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer == "commit-then-timeout":
+            self._keep(self._made(json.loads(request.body)))
+            raise requests.exceptions.ReadTimeout("read timed out")
+        if answer == "timeout-then-commit":
+            self.late.append(self._made(json.loads(request.body)))
+            raise requests.exceptions.ReadTimeout("read timed out")
+        if answer == "commit-then-connect-timeout":
+            self._keep(self._made(json.loads(request.body)))
+            raise requests.exceptions.ConnectTimeout("connect timed out")
+        status, body, headers = answer
+        return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
+
+    def _record(self, request: Any) -> dict | None:
+        body = json.loads(request.body) if request.body else None
+        self.sent.append((request.method, request.url, body))
+        return body
+
+    def _made(self, body: dict) -> dict:
+        meeting_id = next(self.ids)
+        host = f"zu_{body['schedule_for']}" if body.get("schedule_for") else ZOOM_USER_ID
+        return {"id": meeting_id, "uuid": f"uuid-{meeting_id}==", "host_id": host,
+                "status": "waiting", "join_url": f"https://zoom.us/j/{meeting_id}?pwd=p",
+                "start_url": f"https://zoom.us/s/{meeting_id}?zak=secret-zak",
+                "created_at": format_time(utcnow()), **body}
+
+    def _keep(self, meeting: dict) -> dict:
+        self.meetings[meeting["id"]] = meeting
+        return meeting
+
+    def _create(self, request: Any) -> tuple:
+        body = self._record(request)
+        self.create_validator.validate(body)
+        failed = self._failure("create", request)
+        if failed:
+            return failed
+        meeting = self._keep(self._made(body))
+        return 201, {"Content-Type": "application/json"}, json.dumps(meeting)
+
+    def _list(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("list", request)
+        if failed:
+            return failed
+        items = [{k: m.get(k) for k in ("uuid", "id", "host_id", "topic", "type", "start_time",
+                                         "duration", "timezone", "agenda", "created_at",
+                                         "join_url")} for m in self.meetings.values()]
+        page = {"next_page_token": "", "page_size": 300, "total_records": len(items),
+                "meetings": items}
+        return 200, {"Content-Type": "application/json"}, json.dumps(page)
+
+    def _gone(self, meeting_id: int) -> tuple:
+        body = {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."}
+        return 404, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def _id(self, request: Any) -> int:
+        return int(request.url.rsplit("/", 1)[1])
+
+    def _get(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("get", request)
+        if failed:
+            return failed
+        meeting = self.meetings.get(self._id(request))
+        if meeting is None:
+            return self._gone(self._id(request))
+        return 200, {"Content-Type": "application/json"}, json.dumps(meeting)
+
+    def _patch(self, request: Any) -> tuple:
+        body = self._record(request)
+        self.update_validator.validate(body)
+        failed = self._failure("update", request)
+        if failed:
+            return failed
+        meeting = self.meetings.get(self._id(request))
+        if meeting is None:
+            return self._gone(self._id(request))
+        meeting.update(body)
+        return 204, {}, ""
+
+    def _delete(self, request: Any) -> tuple:
+        self._record(request)
+        failed = self._failure("delete", request)
+        if failed:
+            return failed
+        if self.meetings.pop(self._id(request), None) is None:
+            return self._gone(self._id(request))
+        return 204, {}, ""

@@ -102,8 +102,10 @@ class Meeting(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))  # drift, recreation, parking
     recreated_count: Mapped[int] = mapped_column(default=0)
-    # Set before a create is sent, cleared once its outcome is known: while set, the next
-    # attempt looks for the meeting (by its agenda marker) before creating another.
+    # Set before a create is sent; cleared once Zoom refused it, or once the meeting is
+    # settled and later looks found no late copy (meeting_sync). While set, the next
+    # attempt looks for the meeting (by its agenda marker) before creating another, and
+    # copies carrying the marker that are not the booking's meeting are deleted.
     create_unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -50,6 +50,15 @@ def _refuse_unless(offer: Offer) -> None:
         raise Conflict(offer.reason or "This booking does not offer that now.")
 
 
+def _locked(booking: Booking) -> None:
+    """Take the booking's lock and read it (and its meeting) again under it: two operators
+    acting on one booking at once decide one after the other, the second seeing what the
+    first did (one Retry enqueues, the other hears the work is on its way)."""
+    outbox.lock(booking.id)
+    db.session.refresh(booking)
+    db.session.refresh(booking.meeting)
+
+
 def actions(booking: Booking) -> BookingActions:
     """What an operator may do to ``booking`` now, and why not."""
     return offered_actions(booking, open_operation=_open_operation(booking) is not None)
@@ -112,6 +121,7 @@ def reschedule(workspace: Workspace, actor: Actor, booking: Booking,
                changes: dict[str, Any]) -> Booking:
     """Apply new time, duration, zone, title or host; the meeting follows."""
     with transaction():
+        _locked(booking)
         _refuse_unless(actions(booking).reschedule)
         before = {name: getattr(booking, name) for name in changes}
         changed = {name: value for name, value in changes.items() if before[name] != value}
@@ -132,6 +142,9 @@ def cancel(workspace: Workspace, actor: Actor, booking: Booking) -> Booking:
     if booking.state == BookingState.CANCELLED:
         return booking
     with transaction():
+        _locked(booking)
+        if booking.state == BookingState.CANCELLED:  # cancelled meanwhile
+            return booking
         _refuse_unless(actions(booking).cancel)
         booking.state = BookingState.CANCELLED.value
         _in_flight(booking)
@@ -143,6 +156,7 @@ def cancel(workspace: Workspace, actor: Actor, booking: Booking) -> Booking:
 def retry(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
     """An operator's 'try again': the work this booking's meeting still needs."""
     with transaction():
+        _locked(booking)
         _refuse_unless(actions(booking).retry)
         meeting = booking.meeting
         if booking.state == BookingState.CANCELLED:
@@ -161,6 +175,7 @@ def retry(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | N
 def resync(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | None:
     """Read the meeting back from Zoom and show what differs."""
     with transaction():
+        _locked(booking)
         _refuse_unless(actions(booking).resync)
         op = outbox.enqueue(booking, OperationKind.RESYNC, actor.label)
         record(workspace.id, actor, "booking.resync_requested", _target(booking))

@@ -1,210 +1,49 @@
 """Carry out one outbox operation against Zoom, and record what came of it.
 
-No database transaction is held while Zoom is called: the job is read, committed, sent,
-and its result written in a new transaction, only if this worker still holds the lease.
-What a failure means is decided by ``retry_policy``; how Zoom spells a meeting, by
-``zoom.meetings``.
+No database transaction is held while Zoom is called: the job is read, committed, sent
+(``meeting_handlers``), and its result written in a new transaction, only if this worker
+still holds the lease. What a failure means is decided by ``retry_policy``; how Zoom
+spells a meeting, by ``zoom.meetings``.
+
+A create whose answer was lost (``Meeting.create_unconfirmed``) may still make a meeting,
+even after the retry made another: until that is settled, the flag stays set, so every
+operation of the booking looks for the booking's marker, and a re-sync due a minute later
+looks again (``LATE_COPY_LOOKS`` times) and deletes any copy that is not the booking's
+meeting.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from dashboard import token_cipher
+from dashboard import log_format, token_cipher
 from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
     Meeting,
-    MeetingStatus,
     Operation,
     OperationKind,
     OperationState,
 )
 from dashboard.orm import utcnow
-from dashboard.services import outbox, retry_policy
+from dashboard.services import meeting_lookup, outbox, retry_policy
+from dashboard.services.audit import Actor, record
 from dashboard.services.connections import connection_of
 from dashboard.services.meeting_defaults import defaults_for
+from dashboard.services.meeting_handlers import Job, Outcome, handler_for
 from dashboard.services.meeting_spec import meeting_spec
-from dashboard.services.zoom_session import ZoomSession, zoom_for
 from dashboard.services.zoom_tokens import NotConnected
-from dashboard.zoom.errors import MeetingNotFound, ZoomError, ZoomUnavailable
-from dashboard.zoom.meetings import (
-    MeetingSpec,
-    ZoomMeeting,
-    booking_marker,
-    differs,
-    find_marked_meeting,
-    meeting_body,
-    read_meeting,
-)
+from dashboard.zoom.errors import ZoomError
+from dashboard.zoom.meetings import MarkerLookup, ZoomMeeting
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Job:
-    """What one operation needs, read before Zoom is called (no session held after)."""
-
-    kind: OperationKind
-    workspace_id: int
-    meeting_id: int  # our meetings row
-    booking_active: bool
-    spec: MeetingSpec
-    zoom_meeting_id: int | None
-    # A create was sent and its outcome never learned (timeout, 5xx, a killed worker): look
-    # for the marker before creating, or when deleting.
-    maybe_created: bool = False
-
-    @cached_property
-    def body(self) -> dict[str, Any]:
-        return meeting_body(self.spec)
-
-    @cached_property
-    def zoom(self) -> ZoomSession:
-        return zoom_for(self.workspace_id)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    text: str
-    status: MeetingStatus | None = None
-    zoom: ZoomMeeting | None = None
-    note: str | None = None
-    recreated: bool = False
-    clear_links: bool = False
-
-
-def _find_marked(job: Job) -> ZoomMeeting | None:
-    # Through "me" even for another host's meeting: a user-level app may not list another
-    # user's meetings (that needs an admin scope), and the scheduler's list has them.
-    meetings = job.zoom.list_meetings()
-    found = find_marked_meeting(meetings, booking_marker(job.spec.booking_public_id))
-    return read_meeting(found) if found else None
-
-
-def _adopt(job: Job, found: ZoomMeeting) -> ZoomMeeting:
-    """A meeting an earlier attempt made: bring it up to the booking's latest values (a
-    reschedule collapsed into the queued create while the first answer was lost)."""
-    if differs(found, job.body):
-        job.zoom.update_meeting(found.id, job.body)
-    return job.zoom.get_meeting(found.id)
-
-
-def _mark_unconfirmed(job: Job, unconfirmed: bool) -> None:
-    db.session.execute(update(Meeting).where(Meeting.id == job.meeting_id)
-                       .values(create_unconfirmed=unconfirmed))
-    db.session.commit()
-
-
-def _send_create(job: Job) -> ZoomMeeting:
-    """Create the meeting, noting first that a create is on its way: if the answer is lost
-    (or this worker is killed), the next attempt knows to look before creating again."""
-    _mark_unconfirmed(job, True)
-    try:
-        return job.zoom.create_meeting(job.body)
-    except NotConnected:
-        _mark_unconfirmed(job, False)
-        raise
-    except ZoomError as error:
-        if not (isinstance(error, ZoomUnavailable) and error.maybe_sent):
-            _mark_unconfirmed(job, False)  # refused or never sent: nothing was made
-        raise
-
-
-def _create(job: Job) -> Outcome:
-    found = _find_marked(job) if job.maybe_created else None
-    if found:
-        data = _adopt(job, found)
-        return Outcome(f"found Zoom meeting {data.id} from an earlier attempt",
-                       MeetingStatus.SCHEDULED, data)
-    data = _send_create(job)
-    return Outcome(f"created Zoom meeting {data.id}", MeetingStatus.SCHEDULED, data)
-
-
-def _update(job: Job) -> Outcome:
-    try:
-        job.zoom.update_meeting(job.zoom_meeting_id, job.body)
-    except MeetingNotFound:
-        # The gone meeting is not listed; a marked one is this operation's earlier
-        # recreation whose answer was lost.
-        found = _find_marked(job) if job.maybe_created else None
-        data = _adopt(job, found) if found else _send_create(job)
-        note = (f"The Zoom meeting {job.zoom_meeting_id} was gone (deleted in Zoom); "
-                f"Lakesis created {data.id} instead.")
-        return Outcome(f"recreated as Zoom meeting {data.id}", MeetingStatus.SCHEDULED,
-                       data, note=note, recreated=True)
-    data = job.zoom.get_meeting(job.zoom_meeting_id)
-    # A meeting running (or over) in Zoom stays so: an update does not make it "scheduled".
-    return Outcome(f"updated Zoom meeting {job.zoom_meeting_id}",
-                   MeetingStatus(data.state), data)
-
-
-def _skip_cancelled(job: Job) -> Outcome:
-    return Outcome("booking is cancelled: nothing to update")
-
-
-def _cancel(job: Job) -> Outcome:
-    meeting_id = job.zoom_meeting_id
-    if not meeting_id and job.maybe_created:
-        # A create whose answer was lost (then superseded by this cancel) may have made it.
-        found = _find_marked(job)
-        meeting_id = found.id if found else None
-    if not meeting_id:
-        return Outcome("no Zoom meeting to delete", MeetingStatus.CANCELLED, clear_links=True)
-    try:
-        job.zoom.delete_meeting(meeting_id)
-    except MeetingNotFound:
-        return Outcome("the Zoom meeting was already gone", MeetingStatus.CANCELLED,
-                       clear_links=True)
-    return Outcome(f"deleted Zoom meeting {meeting_id}", MeetingStatus.CANCELLED,
-                   clear_links=True)
-
-
-def _resync(job: Job) -> Outcome:
-    if not job.zoom_meeting_id:
-        return Outcome("no Zoom meeting yet: nothing to re-sync")
-    try:
-        data = job.zoom.get_meeting(job.zoom_meeting_id)
-    except MeetingNotFound:
-        status = MeetingStatus.DELETED_IN_ZOOM if job.booking_active else MeetingStatus.CANCELLED
-        return Outcome("the meeting no longer exists in Zoom", status, clear_links=True,
-                       note="Deleted in Zoom: Retry creates a new meeting."
-                       if job.booking_active else None)
-    return Outcome("re-synced from Zoom", MeetingStatus(data.state), data,
-                   note=_drift(job, data))
-
-
-def _drift(job: Job, data: ZoomMeeting) -> str | None:
-    zoom_start = data.start_at
-    booking_start, booking_duration = job.spec.start_at, job.spec.duration_minutes
-    differences = []
-    if zoom_start and zoom_start != booking_start:
-        differences.append(f"Zoom starts {zoom_start:%Y-%m-%d %H:%M} UTC, the booking "
-                           f"{booking_start:%Y-%m-%d %H:%M} UTC")
-    if data.duration_minutes and data.duration_minutes != booking_duration:
-        differences.append(f"Zoom lasts {data.duration_minutes} min, the booking "
-                           f"{booking_duration} min")
-    if not differences:
-        return None
-    return "Changed in Zoom: " + "; ".join(differences) + ". Reschedule to put Zoom right."
-
-
-def handler_for(job: Job) -> Callable[[Job], Outcome]:
-    """Create and update both bring Zoom in line with the booking: update the meeting it
-    has, else create one (a cancelled booking's update has nothing to do)."""
-    if job.kind == OperationKind.CANCEL:
-        return _cancel
-    if job.kind == OperationKind.RESYNC:
-        return _resync
-    if (job.zoom_meeting_id or job.kind == OperationKind.UPDATE) and not job.booking_active:
-        return _skip_cancelled
-    return _update if job.zoom_meeting_id else _create
+#: Who asks for the looks for late copies, in a booking's history.
+LATE_COPY_CHECK = "Lakesis (looking for late copies of the meeting)"
 
 
 def _job(op: Operation) -> Job:
@@ -212,9 +51,15 @@ def _job(op: Operation) -> Job:
     connection = connection_of(booking.workspace)
     spec = meeting_spec(booking, defaults_for(booking.workspace_id),
                         connection.zoom_email if connection else None)
+    connected_user = connection.zoom_user_id if connection else None
+    # Zoom makes the schedule_for user the host: we know that one's email, not its Zoom id.
+    lookup = MarkerLookup(booking_public_id=booking.public_id, made_since=booking.created_at,
+                          host_id=None if spec.schedule_for else connected_user,
+                          not_host_id=connected_user if spec.schedule_for else None)
     return Job(kind=OperationKind(op.kind), workspace_id=booking.workspace_id,
-               meeting_id=meeting.id, booking_active=booking.state == BookingState.ACTIVE,
-               spec=spec, zoom_meeting_id=meeting.zoom_meeting_id,
+               booking_id=booking.id, meeting_id=meeting.id,
+               booking_active=booking.state == BookingState.ACTIVE, spec=spec,
+               zoom_meeting_id=meeting.zoom_meeting_id, lookup=lookup,
                maybe_created=meeting.create_unconfirmed)
 
 
@@ -236,19 +81,50 @@ def execute(op_id: int, worker: str) -> None:
         except Exception as error:  # a bug must not lose the work: retried, then dead
             log.exception("operation %s failed unexpectedly", op_id)
             outcome = error
+    try:
+        _save(op_id, worker, job, outcome)
+    except IntegrityError:
+        # Zoom's answer names a meeting another booking holds (the unique index said so):
+        # refused, never a 500 or an operation left running.
+        db.session.rollback()
+        if job is None or not isinstance(outcome, Outcome) or outcome.zoom is None:
+            raise
+        ref = meeting_lookup.holders(job.workspace_id, [outcome.zoom.id]).get(outcome.zoom.id)
+        log.warning("operation %s: Zoom meeting %s already belongs to booking %s", op_id,
+                    outcome.zoom.id, ref)
+        holder = f"booking {ref}" if ref else "another booking"
+        _save(op_id, worker, job, retry_policy.Refused(
+            f"Zoom meeting {outcome.zoom.id} already belongs to {holder}; Lakesis did not "
+            "take it over."))
+
+
+def _save(op_id: int, worker: str, job: Job | None, outcome: Outcome | BaseException) -> None:
+    """Write the result in one transaction, if this worker still holds the lease."""
+    if job is not None:
+        # The booking's lock first, as a booking change takes it: the two never deadlock,
+        # and an Operation enqueued meanwhile sees this one settled.
+        outbox.lock(job.booking_id)
     op = db.session.get(Operation, op_id, populate_existing=True)
     if op is None or not outbox.still_mine(op, worker):
         log.warning("operation %s: lease lost before the result was saved", op_id)
         db.session.rollback()
         return
-    if isinstance(outcome, Outcome):
-        _succeed(op, outcome)
+    if isinstance(outcome, Outcome) and job is not None:
+        _succeed(op, outcome, job)
     else:
         _fail(op, outcome)
+    said = (op.kind, op.state, op.outcome if op.state == OperationState.SUCCEEDED
+            else op.last_error)
     db.session.commit()
+    log.info("operation %s %s: %s (%s)", op_id, *said)
 
 
-def _succeed(op: Operation, outcome: Outcome) -> None:
+def _settle_seconds() -> float:
+    return float(current_app.config.get("ZOOM_CREATE_SETTLE_SECONDS",
+                                        retry_policy.CREATE_SETTLE_SECONDS))
+
+
+def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
     meeting = op.booking.meeting
     if outcome.status is not None:
         meeting.status = outcome.status.value
@@ -259,11 +135,47 @@ def _succeed(op: Operation, outcome: Outcome) -> None:
     if outcome.recreated:
         meeting.recreated_count += 1
     meeting.note = outcome.note
+    if outcome.copies:
+        meeting.note = (f"Lakesis deleted {_meetings(outcome.copies)} carrying this "
+                        "booking's marker, made by a create whose answer was lost. "
+                        f"{meeting.note or ''}").strip()[:500]
+        for copy in outcome.copies:
+            record(op.workspace_id, Actor.system(), "meeting.copy_deleted",
+                   ("booking", op.booking_id, op.booking.external_ref), zoom_meeting_id=copy)
     meeting.last_error = None
     meeting.last_synced_at = utcnow()
+    if job.maybe_created:
+        _look_again_later(op, outcome, utcnow() + timedelta(seconds=_settle_seconds()))
+        return
     if op.kind != OperationKind.RESYNC:  # create/update/cancel settled what Zoom holds
         meeting.create_unconfirmed = False
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
+
+
+def _meetings(ids: tuple[int, ...]) -> str:
+    return ("Zoom meeting " if len(ids) == 1 else "Zoom meetings ") + ", ".join(map(str, ids))
+
+
+def _look_again_later(op: Operation, outcome: Outcome, due: datetime) -> None:
+    """A lost create may still make a meeting (Zoom has committed one 20 s late): the
+    booking's unconfirmed create stays set, and a re-sync looks for copies again at
+    ``due``; after ``LATE_COPY_LOOKS`` such looks since the booking's last change in
+    Zoom, the create is taken as settled."""
+    outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
+    if op.kind == OperationKind.RESYNC and _looks_made(op) >= retry_policy.LATE_COPY_LOOKS:
+        op.booking.meeting.create_unconfirmed = False
+        return
+    outbox.enqueue(op.booking, OperationKind.RESYNC, LATE_COPY_CHECK, due=due)
+
+
+def _looks_made(op: Operation) -> int:
+    of_booking = Operation.booking_id == op.booking_id
+    last_change = (select(func.max(Operation.id))
+                   .where(of_booking, Operation.kind != OperationKind.RESYNC).scalar_subquery())
+    return db.session.scalar(select(func.count()).select_from(Operation).where(
+        of_booking, Operation.kind == OperationKind.RESYNC,
+        Operation.requested_by == LATE_COPY_CHECK,
+        Operation.id > func.coalesce(last_change, 0)))
 
 
 def _keep_zoom_copy(meeting: Meeting, data: ZoomMeeting) -> None:
@@ -278,7 +190,8 @@ def _keep_zoom_copy(meeting: Meeting, data: ZoomMeeting) -> None:
 
 
 def _fail(op: Operation, error: BaseException) -> None:
-    decision = retry_policy.decide(error, op.attempts, utcnow())
+    decision = retry_policy.decide(error, op.attempts, utcnow(),
+                                   settle_seconds=_settle_seconds())
     if decision.refund_attempt:
         op.attempts -= 1
     outbox.release(op, decision.state, error=decision.error,
@@ -306,7 +219,8 @@ def run_once(worker: str | None = None) -> bool:
     op_id = outbox.claim(worker)
     if op_id is None:
         return False
-    execute(op_id, worker)
+    with log_format.operation(op_id):
+        execute(op_id, worker)
     return True
 
 

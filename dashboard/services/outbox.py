@@ -35,30 +35,59 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
 
 
-def enqueue(booking: Booking, kind: OperationKind, requested_by: str) -> Operation | None:
+def lock(booking_id: int) -> None:
+    """Hold the booking's row lock until the caller's transaction ends: changes of one
+    booking's work (two Retry clicks, a click and a worker's result) then happen one after
+    the other, each seeing what the other committed.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``; under READ COMMITTED every later statement sees
+    what the lock's previous holder committed. SQLite has no row locks, but its one writer
+    holds the database until commit, and a transaction only takes that lock at its first
+    write: so a write that changes nothing, first.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Booking).where(Booking.id == booking_id)
+                           .values(updated_at=Booking.updated_at)
+                           .execution_options(synchronize_session=False))
+    else:
+        db.session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
+
+
+def enqueue(booking: Booking, kind: OperationKind, requested_by: str, *,
+            due: datetime | None = None) -> Operation | None:
     """Add work for ``booking`` to the caller's transaction, collapsing what can be collapsed.
 
     A create or update still waiting its turn already reads the booking's latest values
-    when it runs, so another create/update/resync is not added; a cancel supersedes them.
+    when it runs, so another create/update/resync is not added, and a re-sync waiting
+    gives way to a new create/update (which reads the meeting back too); a cancel
+    supersedes them all, and a second cancel adds nothing. Takes the booking's lock
+    first, so two requests at once cannot both find nothing pending.
     """
+    lock(booking.id)
     pending = list(db.session.scalars(select(Operation).where(
         Operation.booking_id == booking.id, Operation.state.in_(OperationState.PENDING))))
     if kind is OperationKind.CANCEL:
-        for op in pending:
-            if op.kind != OperationKind.CANCEL:
-                op.state = OperationState.SUCCEEDED.value
-                op.outcome = "superseded by cancel"
-                op.finished_at = utcnow()
+        if any(op.kind == OperationKind.CANCEL for op in pending):
+            return None
+        _supersede([op for op in pending if op.kind != OperationKind.CANCEL], kind)
     else:
         covering = {OperationKind.CREATE, OperationKind.UPDATE}
         if kind is OperationKind.RESYNC:
             covering.add(OperationKind.RESYNC)
         if any(op.kind in covering for op in pending):
             return None
+        _supersede([op for op in pending if op.kind == OperationKind.RESYNC], kind)
     op = Operation(workspace_id=booking.workspace_id, booking_id=booking.id, kind=kind.value,
-                   requested_by=requested_by[:254])
+                   requested_by=requested_by[:254], next_attempt_at=due or utcnow())
     db.session.add(op)
     return op
+
+
+def _supersede(ops: list[Operation], by: OperationKind) -> None:
+    for op in ops:
+        op.state = OperationState.SUCCEEDED.value
+        op.outcome = f"superseded by {by.value}"
+        op.finished_at = utcnow()
 
 
 def lease() -> timedelta:

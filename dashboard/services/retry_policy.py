@@ -15,6 +15,7 @@ from dashboard.models import MeetingStatus, OperationKind, OperationState
 from dashboard.services.zoom_tokens import NotConnected
 from dashboard.zoom.errors import (
     AccessTokenExpired,
+    CreateOutcomeUnknown,
     MeetingInProgress,
     RateLimited,
     ZoomError,
@@ -27,8 +28,20 @@ BASE_DELAY, MAX_DELAY = 2.0, 900.0
 #: Queued work due later than any backoff can push it was parked (Zoom's daily cap holds
 #: it until 00:00 UTC): it is not "on its way", and nobody should poll for it.
 PARKED_AFTER = timedelta(seconds=MAX_DELAY)
+#: After a create whose answer was lost, the next attempt waits this long before it looks
+#: for the meeting (or makes another): longer than Zoom's slowest commits seen (~20 s), so
+#: the look finds what the lost create made. Configurable (``ZOOM_CREATE_SETTLE_SECONDS``).
+CREATE_SETTLE_SECONDS = 60.0
+#: How many re-syncs, that far apart, look over a booking's meetings for late copies of a
+#: lost create before it is taken as settled (list calls: Medium, never the daily cap).
+LATE_COPY_LOOKS = 3
 Jitter = Callable[[float, float], float]
 WAITING_NOTE = "Waiting for Zoom to be connected again; resumes by itself after."
+
+
+class Refused(Exception):
+    """Lakesis itself refuses what Zoom answered (a Zoom meeting that already belongs to
+    another booking): like Zoom refusing the work, not retried; an operator decides."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,8 +76,11 @@ def backoff(attempts: int, jitter: Jitter = random.uniform) -> float:
 
 
 def decide(error: BaseException, attempts: int, now: datetime,
-           jitter: Jitter = random.uniform) -> Decision:
-    """How an operation that has now made ``attempts`` attempts goes on after ``error``."""
+           jitter: Jitter = random.uniform,
+           settle_seconds: float = CREATE_SETTLE_SECONDS) -> Decision:
+    """How an operation that has now made ``attempts`` attempts goes on after ``error``.
+
+    ``settle_seconds``: the least wait after a create whose outcome is unknown."""
     message = str(error) or error.__class__.__name__
     if isinstance(error, NotConnected):
         return Decision(state=OperationState.WAITING, error=message, refund_attempt=True,
@@ -75,16 +91,19 @@ def decide(error: BaseException, attempts: int, now: datetime,
     # Zoom down, slow, busy or refusing a just-refreshed token: try again later. Zoom
     # refusing the request itself (validation, 3002, 3003, 1001): an operator decides.
     retryable = isinstance(error, ZoomUnavailable | AccessTokenExpired) or (
-        not isinstance(error, ZoomError))
+        not isinstance(error, ZoomError | Refused))
     if isinstance(error, MeetingInProgress):
         message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "
                    f"Retry once it has ended ({message})")
     if retryable and attempts < MAX_ATTEMPTS:
         wait = getattr(error, "retry_after", None) or backoff(attempts, jitter)
+        if isinstance(error, CreateOutcomeUnknown):
+            wait = max(wait, settle_seconds)
         return Decision(state=OperationState.QUEUED, error=message,
                         next_attempt_at=now + timedelta(seconds=wait),
                         meeting_error=f"Attempt {attempts} failed: {message}"[:500])
-    prefix = f"Gave up after {attempts} attempts: " if retryable else "Zoom refused: "
+    prefix = (f"Gave up after {attempts} attempts: " if retryable
+              else "Lakesis refused: " if isinstance(error, Refused) else "Zoom refused: ")
     return Decision(state=OperationState.DEAD if retryable else OperationState.FAILED,
                     error=message, meeting_status=MeetingStatus.FAILED,
                     meeting_error=(prefix + message)[:500])

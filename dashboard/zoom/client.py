@@ -325,24 +325,6 @@ class ZoomClient:
         return (self._client_secret, *values)
 
 
-def meeting_marker(booking_public_id: str) -> str:
-    """The tag to put at the start of a meeting's agenda to find it again.
-
-    Creates are made duplicate-safe with it: after a create whose outcome is unknown,
-    list the user's meetings and look for the marker before creating again.
-    """
-    return f"[lakesis:booking:{booking_public_id}]"
-
-
-def find_marked_meeting(meetings: Iterable[dict], marker: str) -> dict | None:
-    """The first meeting whose agenda (or topic) contains ``marker``, else None."""
-    for meeting in meetings:
-        text = f"{meeting.get('agenda') or ''}\n{meeting.get('topic') or ''}"
-        if marker in text:
-            return meeting
-    return None
-
-
 def _segment(value: int | str) -> str:
     # Ids and UUIDs go into the path as one segment; a UUID may contain "/" or "+".
     return quote(str(value), safe="")

@@ -176,6 +176,19 @@ class ZoomTimeout(ZoomUnavailable):
     """No answer in time: ``maybe_sent`` is True for a read timeout, False for connect."""
 
 
+class CreateOutcomeUnknown(ZoomUnavailable):
+    """A create left for Zoom and no usable answer came back (timeout, 5xx, a broken body,
+    a dropped connection): the meeting may exist, or appear later. Zoom has been seen
+    committing a create 20 s after the request timed out, so the next attempt must not
+    look (or create) before Zoom could have finished."""
+
+    @classmethod
+    def after(cls, error: ZoomUnavailable) -> CreateOutcomeUnknown:
+        """The same failure, as the unknown outcome of a create (its message unchanged)."""
+        return cls(error.message, status=error.status, code=error.code,
+                   tracking_id=error.tracking_id)
+
+
 # --- Reading Zoom's error responses -------------------------------------------------
 
 _API_CODES: dict[int, type[ZoomError]] = {

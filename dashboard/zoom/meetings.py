@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ZOOM_TIME = "%Y-%m-%dT%H:%M:%SZ"
@@ -130,13 +130,68 @@ def booking_marker(booking_public_id: str) -> str:
     return f"[lakesis:booking:{booking_public_id}]"
 
 
-def find_marked_meeting(meetings: Iterable[dict], marker: str) -> dict | None:
-    """The first meeting whose agenda starts with ``marker``, else None.
+def carries_marker(meeting: dict[str, Any], marker: str) -> bool:
+    """True when the meeting's agenda starts with ``marker``.
 
-    Only the agenda counts, and only its start, where Lakesis alone writes: the topic is
-    the booking's title, free text that could carry another booking's marker.
+    Only the agenda counts, and only its start, where Lakesis alone writes
+    (:func:`meeting_body` puts the marker first and nothing of the booking before it): the
+    topic is the booking's title, free text that could carry another booking's marker.
     """
-    for meeting in meetings:
-        if str(meeting.get("agenda") or "").startswith(marker):
-            return meeting
-    return None
+    return str(meeting.get("agenda") or "").startswith(marker)
+
+
+def find_marked_meeting(meetings: Iterable[dict], marker: str) -> dict | None:
+    """The first meeting whose agenda starts with ``marker``, else None."""
+    return next((meeting for meeting in meetings if carries_marker(meeting, marker)), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkerLookup:
+    """How to tell, among all of a user's meetings, the ones Lakesis made for one booking.
+
+    The marker must be where only Lakesis writes it, and the meeting must agree with what
+    we know of our own creates: none was sent before the booking existed, and each was
+    made for the booking's host.
+    """
+
+    booking_public_id: str
+    #: when the booking was made: a meeting Zoom made before it is not one of ours
+    made_since: datetime | None = None
+    #: the Zoom user our creates make the meeting for (the connected user), when known
+    host_id: str | None = None
+    #: a user our creates never make it for (the connected user, when it is scheduled for
+    #: another host: Zoom makes the schedule_for user the host)
+    not_host_id: str | None = None
+
+    @property
+    def marker(self) -> str:
+        return booking_marker(self.booking_public_id)
+
+    def made_by_us(self, meeting: dict[str, Any]) -> bool:
+        """The marker at the agenda's start, and not made before the booking existed."""
+        if not carries_marker(meeting, self.marker):
+            return False
+        made = parse_time(meeting.get("created_at"))
+        return not (made and self.made_since and made < self.made_since - CLOCK_SKEW)
+
+    def adoptable(self, meeting: dict[str, Any]) -> bool:
+        """Made by us, and hosted by the user the booking's meeting is for."""
+        host = str(meeting.get("host_id") or "") or None
+        if host and self.host_id and host != self.host_id:
+            return False
+        if host and self.not_host_id and host == self.not_host_id:
+            return False
+        return self.made_by_us(meeting)
+
+
+#: Zoom's clock and ours may disagree by this much when comparing creation times.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def marked_meetings(meetings: Iterable[dict], lookup: MarkerLookup) -> list[dict]:
+    """The meetings Lakesis made for the booking (see :class:`MarkerLookup`), oldest first:
+    after several lost create answers, the first one made is the one to keep."""
+    ours = [meeting for meeting in meetings if lookup.made_by_us(meeting)]
+    return sorted(ours, key=lambda meeting: (parse_time(meeting.get("created_at"))
+                                             or datetime.max.replace(tzinfo=UTC),
+                                             int(meeting["id"])))

@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard.models import MeetingStatus, OperationState
-from dashboard.services.retry_policy import MAX_ATTEMPTS, WAITING_NOTE, backoff, decide
+from dashboard.services.retry_policy import (
+    CREATE_SETTLE_SECONDS,
+    MAX_ATTEMPTS,
+    WAITING_NOTE,
+    Refused,
+    backoff,
+    decide,
+)
 from dashboard.services.zoom_tokens import NotConnected
 from dashboard.zoom.errors import (
     AccessTokenExpired,
+    CreateOutcomeUnknown,
     MeetingInProgress,
     RateLimited,
     UserNotFound,
@@ -59,6 +67,12 @@ TABLE = [
      None, False, MeetingStatus.FAILED),
     (MeetingInProgress("running", status=400, code=3002), 1, OperationState.FAILED, None,
      False, MeetingStatus.FAILED),
+    # A create whose answer was lost waits until Zoom could have finished it, then longer
+    # as the backoff grows past that.
+    (CreateOutcomeUnknown("slow"), 1, OperationState.QUEUED, CREATE_SETTLE_SECONDS, False,
+     None),
+    (CreateOutcomeUnknown("slow"), 7, OperationState.QUEUED, 128.0, False, None),
+    (Refused("taken"), 1, OperationState.FAILED, None, False, MeetingStatus.FAILED),
 ]
 
 
@@ -99,6 +113,22 @@ def test_the_meeting_says_what_is_happening():
     assert dead.meeting_error.startswith(f"Gave up after {MAX_ATTEMPTS} attempts: ")
     assert refused.meeting_error.startswith("Zoom refused: User does not exist")
     assert "cannot be deleted now" in in_progress.error
+
+
+def test_the_wait_after_an_unknown_create_outcome_is_the_callers_to_set():
+    error = CreateOutcomeUnknown("Zoom did not answer in time", status=None)
+
+    decision = decide(error, 1, NOW, jitter=no_jitter, settle_seconds=90)
+
+    assert decision.next_attempt_at == NOW + timedelta(seconds=90)
+    assert decision.error == "Zoom did not answer in time"
+
+
+def test_a_refusal_of_lakesis_own_says_so():
+    refused = decide(Refused("Zoom meeting 81 already belongs to booking ext-2"), 1, NOW)
+
+    assert refused.meeting_error == ("Lakesis refused: Zoom meeting 81 already belongs to "
+                                     "booking ext-2")
 
 
 def test_backoff_doubles_up_to_its_cap():

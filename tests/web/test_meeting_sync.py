@@ -4,14 +4,9 @@ body sent to Zoom is one Zoom's own schema accepts."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
-import requests
 import responses
 from sqlalchemy import update
 
@@ -33,139 +28,17 @@ from tests.booking_builders import (
     retry,
     run_once,
 )
-from tests.zoom_builders import connection_of, endpoints, store_connection, token_body
-from tests.zoom_openapi import request_body_validator
+from tests.zoom_builders import (
+    FakeZoom,
+    connection_of,
+    endpoints,
+    server_error,
+    store_connection,
+)
 
 DAILY_MESSAGE = ("You have exceeded the daily rate limit (100) of Meeting Create/Update API "
                  "requests permitted for this particular user. You may resume these requests "
                  "at GMT 00:00:00.")
-
-
-class FakeZoom:
-    """Zoom's Meetings API as ``responses`` callbacks: it keeps meetings, records what it
-    was sent, validates every create/update body with Zoom's schema, and answers with the
-    failures a test queues up (``fail``) before behaving again."""
-
-    def __init__(self, mock: responses.RequestsMock, api: str, token_url: str) -> None:
-        self.meetings: dict[int, dict[str, Any]] = {}
-        self.sent: list[tuple[str, str, dict | None]] = []
-        self.failures: dict[str, list[Any]] = {}
-        self.ids = itertools.count(81_000_000_001)
-        self.create_validator = request_body_validator("meetingCreate")
-        self.update_validator = request_body_validator("meetingUpdate")
-        meeting_url = re.compile(re.escape(api) + r"/meetings/(\d+)$")
-        user_meetings = re.compile(re.escape(api) + r"/users/[^/]+/meetings")
-        mock.add_callback("POST", user_meetings, callback=self._create)
-        mock.add_callback("GET", user_meetings, callback=self._list)
-        mock.add_callback("GET", meeting_url, callback=self._get)
-        mock.add_callback("PATCH", meeting_url, callback=self._patch)
-        mock.add_callback("DELETE", meeting_url, callback=self._delete)
-        mock.add("POST", token_url, json=token_body("access-refreshed", "refresh-rotated"))
-
-    # --- what a test arranges ------------------------------------------------------------
-
-    def fail(self, endpoint: str, *answers: Any) -> None:
-        """Queue answers for ``endpoint`` (create/list/get/update/delete): a (status, body,
-        headers) tuple, an exception to raise, or "commit-then-timeout" (create only)."""
-        self.failures.setdefault(endpoint, []).extend(answers)
-
-    def calls(self, method: str) -> int:
-        return sum(1 for sent_method, _, _ in self.sent if sent_method == method)
-
-    def bodies(self, method: str) -> list[dict]:
-        return [body for sent_method, _, body in self.sent if sent_method == method]
-
-    # --- Zoom ------------------------------------------------------------------------------
-
-    def _failure(self, endpoint: str, request: Any) -> tuple | None:
-        queued = self.failures.get(endpoint)
-        if not queued:
-            return None
-        answer = queued.pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        if answer == "commit-then-timeout":
-            self._store(json.loads(request.body))
-            raise requests.exceptions.ReadTimeout("read timed out")
-        status, body, headers = answer
-        return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
-
-    def _record(self, request: Any) -> dict | None:
-        body = json.loads(request.body) if request.body else None
-        self.sent.append((request.method, request.url, body))
-        return body
-
-    def _store(self, body: dict) -> dict:
-        meeting_id = next(self.ids)
-        meeting = {**body, "id": meeting_id, "uuid": f"uuid-{meeting_id}==",
-                   "host_id": "zu_HostOne", "status": "waiting",
-                   "join_url": f"https://zoom.us/j/{meeting_id}?pwd=p",
-                   "start_url": f"https://zoom.us/s/{meeting_id}?zak=secret-zak",
-                   "created_at": "2026-01-01T00:00:00Z"}
-        self.meetings[meeting_id] = meeting
-        return meeting
-
-    def _create(self, request: Any) -> tuple:
-        body = self._record(request)
-        self.create_validator.validate(body)
-        failed = self._failure("create", request)
-        if failed:
-            return failed
-        return 201, {"Content-Type": "application/json"}, json.dumps(self._store(body))
-
-    def _list(self, request: Any) -> tuple:
-        self._record(request)
-        failed = self._failure("list", request)
-        if failed:
-            return failed
-        items = [{k: m.get(k) for k in ("uuid", "id", "host_id", "topic", "type", "start_time",
-                                         "duration", "timezone", "agenda", "created_at",
-                                         "join_url")} for m in self.meetings.values()]
-        page = {"next_page_token": "", "page_size": 300, "total_records": len(items),
-                "meetings": items}
-        return 200, {"Content-Type": "application/json"}, json.dumps(page)
-
-    def _gone(self, meeting_id: int) -> tuple:
-        body = {"code": 3001, "message": f"Meeting does not exist: {meeting_id}."}
-        return 404, {"Content-Type": "application/json"}, json.dumps(body)
-
-    def _id(self, request: Any) -> int:
-        return int(request.url.rsplit("/", 1)[1])
-
-    def _get(self, request: Any) -> tuple:
-        self._record(request)
-        failed = self._failure("get", request)
-        if failed:
-            return failed
-        meeting = self.meetings.get(self._id(request))
-        if meeting is None:
-            return self._gone(self._id(request))
-        return 200, {"Content-Type": "application/json"}, json.dumps(meeting)
-
-    def _patch(self, request: Any) -> tuple:
-        body = self._record(request)
-        self.update_validator.validate(body)
-        failed = self._failure("update", request)
-        if failed:
-            return failed
-        meeting = self.meetings.get(self._id(request))
-        if meeting is None:
-            return self._gone(self._id(request))
-        meeting.update(body)
-        return 204, {}, ""
-
-    def _delete(self, request: Any) -> tuple:
-        self._record(request)
-        failed = self._failure("delete", request)
-        if failed:
-            return failed
-        if self.meetings.pop(self._id(request), None) is None:
-            return self._gone(self._id(request))
-        return 204, {}, ""
-
-
-def server_error(status: int = 500) -> tuple:
-    return status, {"code": status, "message": "Internal error"}, {}
 
 
 @pytest.fixture
@@ -215,16 +88,33 @@ def test_create_then_update_send_bodies_zoom_accepts(app, acme, zoom):
 # --- retries and backoff ------------------------------------------------------------------
 
 def test_a_5xx_is_retried_with_jittered_backoff_then_succeeds(app, acme, zoom):
-    booking = new_booking(app, acme)
-    zoom.fail("create", server_error(503))
+    booking = _scheduled(app, acme, zoom)
+    reschedule(app, booking, duration_minutes=45)
+    zoom.fail("update", server_error(503))
     before = utcnow()
     assert drain(app) == 1  # one attempt; the retry is not due yet
     after = utcnow()
     op = _op(app, booking)
-    assert (op.state, op.attempts) == ("queued", 1)
+    assert (op.kind, op.state, op.attempts) == ("update", "queued", 1)
     low, high = _seconds_until(op.next_attempt_at, before, after)
     assert high >= 1.0 and low <= 2.0  # BASE_DELAY * 2**0 * uniform(0.5, 1)
     assert meeting_of(app, booking).last_error.startswith("Attempt 1 failed: Internal error")
+    make_due(app)
+    assert drain(app) == 1
+    meeting = meeting_of(app, booking)
+    assert meeting.status == "scheduled" and meeting.last_error is None
+    assert zoom.meetings[meeting.zoom_meeting_id]["duration"] == 45
+
+
+def test_a_5xx_on_a_create_waits_for_zoom_then_looks_before_creating_again(app, acme, zoom):
+    booking = new_booking(app, acme)
+    zoom.fail("create", server_error(503))
+    before = utcnow()
+    assert drain(app) == 1
+    op = _op(app, booking, 0)
+    assert (op.state, op.attempts) == ("queued", 1)
+    # Zoom may have made the meeting before failing: not tried again before it could finish.
+    assert (op.next_attempt_at - before).total_seconds() >= retry_policy.CREATE_SETTLE_SECONDS
     make_due(app)
     assert drain(app) == 1
     meeting = meeting_of(app, booking)
@@ -253,7 +143,7 @@ def test_a_read_timeout_after_the_create_reached_zoom_does_not_duplicate(app, ac
     assert meeting.status == "scheduled"
     assert list(zoom.meetings) == [meeting.zoom_meeting_id]
     assert zoom.calls("POST") == 1
-    assert _op(app, booking).outcome.startswith("found Zoom meeting")
+    assert _op(app, booking, 0).outcome.startswith("found Zoom meeting")
 
 
 def test_a_lost_create_for_another_host_is_looked_up_through_me(app, acme, zoom):
@@ -565,7 +455,7 @@ def test_an_expired_lease_is_taken_over_and_the_late_result_discarded(app, acme,
         db.session.expire_all()
         assert db.session.get(Operation, op_id).state == "running"
         meeting_sync.execute(op_id, "worker-2")
-    op = _op(app, booking)
+    op = _op(app, booking, 0)
     assert op.state == "succeeded"
     # The slow worker's create reached Zoom; the takeover (attempt 2) looked first.
     assert op.outcome.startswith("found Zoom meeting")
