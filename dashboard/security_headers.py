@@ -1,10 +1,15 @@
-"""Headers every answer carries: a Content-Security-Policy without inline script, and friends."""
+"""Headers every answer carries: a Content-Security-Policy without inline script, and friends.
+
+Every answer but a static file is also ``Cache-Control: no-store``: pages and API answers hold
+customer names, join links and CSRF tokens, which neither a shared cache nor the browser's
+history may keep. A view that means to be cached says so itself (the OpenAPI document).
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 
 def _origin(url: str) -> str:
@@ -29,6 +34,11 @@ def content_security_policy(zoom_authorize_url: str) -> str:
     ])
 
 
+def _is_static_file() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every answer of ``app``; forms may post to Zoom's consent page."""
     from dashboard.zoom.extension import endpoints_from_config
@@ -41,6 +51,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if not _is_static_file():
+            response.headers.setdefault("Cache-Control", "no-store")
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -10,6 +10,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from dashboard import plain_text
 from dashboard.models import MeetingStatus
 from dashboard.services.booking_input import InvalidInput
 from dashboard.services.bookings import BookingFilters
@@ -69,8 +70,9 @@ def _bound(end_of_day: bool) -> Callable[[str], datetime]:
 def _search(text: str) -> str:
     if len(text) > MAX_SEARCH:
         raise ValueError
-    if any(ord(ch) < 32 for ch in text):  # PostgreSQL refuses NUL outright
-        raise ValueError("must not contain control characters")
+    why = plain_text.problem(text)  # PostgreSQL refuses NUL outright
+    if why:
+        raise ValueError(why)
     return text
 
 
@@ -113,7 +115,8 @@ class Param:
 
 _MOMENT = "must be a date (2026-12-01) or a date-time with an offset (2026-12-01T10:00:00Z)"
 PARAMS: tuple[Param, ...] = (
-    Param("status", _status, "must be one of: " + ", ".join(STATUSES), read=_unless_empty),
+    # An empty status is not one of the document's values (nor "any"): omit it for any.
+    Param("status", _status, "must be one of: " + ", ".join(STATUSES), read=_even_empty),
     Param("from", _bound(end_of_day=False), _MOMENT),
     Param("to", _bound(end_of_day=True), _MOMENT),
     Param("q", _search, f"must be at most {MAX_SEARCH} characters"),

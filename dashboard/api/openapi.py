@@ -33,7 +33,8 @@ def _text(max_length: int, description: str, **extra: Any) -> dict[str, Any]:
             "description": description, **extra}
 
 
-_EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+# Internationalized addresses (josé@exemplo.pt) are accepted: RFC 6531, not only RFC 5321.
+_EMAIL = {"type": "string", "format": "idn-email", "maxLength": 254}
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _DURATION = {"type": "integer", "minimum": MIN_DURATION, "maximum": MAX_DURATION,
              "description": "Length of the meeting in minutes."}
@@ -204,7 +205,8 @@ PATHS: dict[str, Any] = {
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"type": "string",
                                                              "enum": list(STATUSES)},
-                 "description": "The meeting's status; `cancelled` means cancelled bookings."},
+                 "description": "The meeting's status; `cancelled` means cancelled bookings. "
+                                "Leave it out for any status (an empty one is refused)."},
                 {"name": "from", "in": "query", "schema": {"type": "string"},
                  "description": "Start at or after: a date (UTC day) or a date-time with an "
                                 "offset."},

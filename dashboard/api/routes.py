@@ -19,13 +19,6 @@ from dashboard.services.booking_input import InvalidInput, parse_changes, parse_
 bp.before_request(authenticate_request)  # what @requires_api_key views rely on
 
 
-@bp.after_request
-def _not_cached(response: Response) -> Response:
-    # Answers carry join links and customer details: no shared cache may keep them.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError) -> tuple[Response, int]:
     """A refused request as JSON; 422s list every field at fault."""

@@ -11,13 +11,15 @@ from dashboard.access import current_workspace, requires
 from dashboard.api_keys.blueprint import bp
 from dashboard.htmx import is_htmx, partial
 from dashboard.models import Permission
+from dashboard.plain_text import PlainText
 from dashboard.services import NotFound, api_keys
 from dashboard.services.audit import Actor
 
 
 class NewKeyForm(FlaskForm):
     name = StringField("Name", validators=[
-        DataRequired("Give the key a name, e.g. the system that will use it."), Length(max=80)])
+        DataRequired("Give the key a name, e.g. the system that will use it."), Length(max=80),
+        PlainText()])
 
 
 def _page(form: NewKeyForm, status: int = 200, issued: api_keys.IssuedKey | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from dashboard.bookings.display import MEETING_LABELS
 from dashboard.models import BookingState, MeetingStatus
+from dashboard.plain_text import PlainText
 from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION
 
 # "Cancelled" filters on the booking's state (its meeting may still be on its way out).
@@ -27,7 +28,7 @@ class BookingFilterForm(FlaskForm):
     status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    q = StringField("Search", validators=[Optional(), Length(max=100)],
+    q = StringField("Search", validators=[Optional(), Length(max=100), PlainText()],
                     render_kw={"placeholder": "Title, customer or reference", "type": "search"})
 
     def validate_until(self, field: DateField) -> None:
@@ -36,15 +37,20 @@ class BookingFilterForm(FlaskForm):
 
     def window(self, zone: str) -> tuple[datetime | None, datetime | None]:
         """The chosen days as a UTC range: from the start of From to the end of To,
-        on the workspace's clock."""
+        on the workspace's clock. A bound beyond the first or last moment there is (From
+        0001-01-01 east of UTC, To 9999-12-31) is no bound at all: that is what it means."""
         tz = ZoneInfo(zone)
 
-        def start_of(day: object) -> datetime:
-            return datetime.combine(day, time(), tz).astimezone(UTC)  # type: ignore[arg-type]
+        def start_of(day: date | None, days_later: int = 0) -> datetime | None:
+            if day is None:
+                return None
+            try:
+                return datetime.combine(day + timedelta(days=days_later), time(),
+                                        tz).astimezone(UTC)
+            except OverflowError:
+                return None
 
-        since = start_of(self.since.data) if self.since.data else None
-        until = start_of(self.until.data + timedelta(days=1)) if self.until.data else None
-        return since, until
+        return start_of(self.since.data), start_of(self.until.data, 1)
 
 
 class RescheduleForm(FlaskForm):

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from dashboard import plain_text
 from dashboard.email_address import normalized_email
 from dashboard.services import ServiceError
 
@@ -79,12 +80,9 @@ class _Checker:
         if len(value) > limit:
             self.fail(field, f"must be at most {limit} characters")
             return None
-        if any(ord(ch) < 32 for ch in value):
-            self.fail(field, "must not contain control characters")
-            return None
-        if any("\ud800" <= ch <= "\udfff" for ch in value):
-            # JSON can carry lone surrogates (an escaped \ud800); no database can store them.
-            self.fail(field, "must be valid Unicode text")
+        why = plain_text.problem(value)  # the Zoom topic and calendars show it verbatim
+        if why:
+            self.fail(field, why)
             return None
         return value
 

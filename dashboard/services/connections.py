@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from dashboard import token_cipher
 from dashboard.extensions import db, zoom
@@ -19,6 +19,7 @@ from dashboard.models import (
     OAuthState,
     Permission,
     User,
+    WebhookEvent,
     Workspace,
     ZoomConnection,
 )
@@ -30,6 +31,7 @@ from dashboard.services.zoom_tokens import mark_needs_reauth, store_tokens, wipe
 from dashboard.zoom.client import TokenSet
 from dashboard.zoom.errors import InvalidGrant, ZoomError, ZoomUnavailable
 from dashboard.zoom.extension import SCOPES, missing_scopes
+from dashboard.zoom.webhooks import mentions_user, without_user_data
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = timedelta(minutes=10)
@@ -251,10 +253,27 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
     return affected
 
 
+def _forget_webhook_events(connection: ZoomConnection) -> None:
+    """The stored webhook events keep what Zoom sent about the user too: their ids go from
+    the events of this workspace, and from any other event of the account that names them.
+    The events stay (dedupe and the sync-health record), saying only what happened when."""
+    user_id, account_id = connection.zoom_user_id, connection.zoom_account_id
+    mine = WebhookEvent.workspace_id == connection.workspace_id
+    query = select(WebhookEvent).where(
+        or_(mine, WebhookEvent.zoom_account_id == account_id) if account_id else mine)
+    for event in db.session.scalars(query):
+        payload = event.payload or {}
+        if event.workspace_id == connection.workspace_id or (
+                user_id and mentions_user(payload, user_id)):
+            event.payload = without_user_data(payload)
+            event.zoom_account_id = None
+
+
 def _forget_zoom_user(connection: ZoomConnection) -> None:
     """Delete what Lakesis holds of the Zoom user: ids, email, and the meetings they hosted
     (Zoom counts meeting ids, links and passcodes as the user's data). Bookings keep their
     own history; each meeting says why its link is gone."""
+    _forget_webhook_events(connection)
     connection.zoom_user_id = connection.zoom_account_id = None
     connection.zoom_email = connection.scopes = connection.missing_scopes = None
     held = (Meeting.workspace_id == connection.workspace_id, Meeting.zoom_meeting_id.is_not(None))

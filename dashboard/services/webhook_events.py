@@ -182,20 +182,21 @@ HANDLERS: dict[type, Callable[[WebhookEvent, Any], str]] = {
 
 def apply(event_id: int) -> str | None:
     """Apply one stored event if nobody has yet; returns its outcome. On failure the event
-    stays pending (rolled back) and the error is raised."""
-    row = db.session.scalar(select(WebhookEvent).where(
-        WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None)).with_for_update())
-    if row is None:
-        db.session.rollback()
-        return None
-    event = from_stored(row.event, row.event_ts, row.zoom_account_id, row.payload or {})
-    handler = HANDLERS.get(type(event))
+    stays pending (rolled back, the session clean for what comes next) and the error is
+    raised."""
     try:
+        row = db.session.scalar(select(WebhookEvent).where(
+            WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None)).with_for_update())
+        if row is None:
+            db.session.rollback()
+            return None
+        event = from_stored(row.event, row.event_ts, row.zoom_account_id, row.payload or {})
+        handler = HANDLERS.get(type(event))
         outcome = handler(row, event) if handler else f"ignored: {row.event} is not used"
+        _finish(event_id, outcome)  # the commit: where the database refuses what it must
     except Exception:
         db.session.rollback()
         raise
-    _finish(event_id, outcome)
     return outcome
 
 
@@ -206,11 +207,24 @@ def _finish(event_id: int, outcome: str) -> None:
     db.session.commit()
 
 
+def _mark_failed(event_id: int, error: Exception) -> None:
+    """Record why the event could not be applied, so it is never tried again."""
+    # The first line only: database errors list the statement's values after it.
+    reason = str(error).split("\n", 1)[0][:150]
+    try:
+        _finish(event_id, f"failed: {type(error).__name__}: {reason}")
+    except Exception as again:  # e.g. the database is gone: the next sweep tries again
+        db.session.rollback()
+        log.warning("Zoom webhook event %s could not be marked failed: %s", event_id,
+                    type(again).__name__)
+
+
 def apply_pending(limit: int = 100) -> int:
     """Apply events stored but not applied (a process died between answering and applying).
 
     An event that fails here too is marked failed with its reason, once: it is never tried
-    again every sweep, and never holds back the events after it.
+    again every sweep, and never holds back the events after it. Returns how many were
+    looked at.
     """
     ids = list(db.session.scalars(select(WebhookEvent.id).where(
         WebhookEvent.processed_at.is_(None)).order_by(WebhookEvent.id).limit(limit)))
@@ -219,9 +233,9 @@ def apply_pending(limit: int = 100) -> int:
         try:
             apply(event_id)
         except Exception as error:
+            # One line, no traceback: the outcome holds the reason, and a traceback a
+            # second for one bad event is what filled the disks.
             log.warning("Zoom webhook event %s could not be applied: %s", event_id,
                         type(error).__name__)
-            # The first line only: database errors list the statement's values after it.
-            reason = str(error).split("\n", 1)[0][:150]
-            _finish(event_id, f"failed: {type(error).__name__}: {reason}")
+            _mark_failed(event_id, error)
     return len(ids)

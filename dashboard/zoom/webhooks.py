@@ -72,10 +72,9 @@ class MeetingFields:
         duration = item.get("duration")
         if duration is not None and not _int_in(duration, 0, _MAX_DURATION):
             raise Rejected(400, "field 'payload.object.duration' is out of range")
-        zone = item.get("timezone")
-        return cls(start_at=parse_time(item.get("start_time")),
+        return cls(start_at=_time(item.get("start_time"), "payload.object.start_time"),
                    duration_minutes=duration,
-                   timezone=zone[:64] if isinstance(zone, str) else None,
+                   timezone=_name(item.get("timezone"), "payload.object.timezone"),
                    sent=frozenset(k for k in ("start_time", "duration", "timezone") if k in item))
 
 
@@ -117,6 +116,26 @@ class Deauthorization(ZoomEvent):
     def forgotten_payload(self) -> dict[str, Any]:
         """The stored payload once the Zoom user's ids must be forgotten."""
         return {k: self.payload.get(k) for k in ("user_data_retention", "deauthorization_time")}
+
+
+# What a stored event keeps once its Zoom user's data must go: times and statuses only.
+_USER_FIELDS = ("account_id", "user_id", "operator_id")
+_MEETING_USER_FIELDS = ("id", "uuid")  # Zoom counts a meeting's id as its host's data
+
+
+def mentions_user(payload: dict[str, Any], user_id: str) -> bool:
+    """Whether a stored payload names ``user_id`` (as the operator or the removed user)."""
+    return any(payload.get(key) == user_id for key in ("operator_id", "user_id"))
+
+
+def without_user_data(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored payload with the Zoom user's ids and meeting ids removed (what
+    ``app_deauthorized`` without data retention asks for); it then applies as nothing."""
+    kept = {k: v for k, v in payload.items() if k not in _USER_FIELDS}
+    for side in ("object", "old_object"):
+        if isinstance(kept.get(side), dict):
+            kept[side] = {k: v for k, v in kept[side].items() if k not in _MEETING_USER_FIELDS}
+    return kept
 
 
 @dataclass(frozen=True)
@@ -174,17 +193,16 @@ def from_stored(name: str, event_ts: int | None, account_id: str | None,
 
 def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> ZoomEvent:
     """The event ``name`` from Zoom's ``payload`` (shapes and ranges checked)."""
-    account = payload.get("account_id")
-    account_id = str(account)[:64] if account not in (None, "") else None
+    account_id = _name(payload.get("account_id"), "payload.account_id")
     if name == DEAUTHORIZED:
         kept = {k: payload.get(k) for k in (
             "user_id", "account_id", "user_data_retention", "deauthorization_time")}
-        user = payload.get("user_id")
         return Deauthorization(
             name, event_ts, account_id, kept,
-            user_id=str(user)[:64] if user not in (None, "") else None,
+            user_id=_name(payload.get("user_id"), "payload.user_id"),
             retain_user_data=str(payload.get("user_data_retention")).lower() == "true",
-            deauthorized_at=parse_time(payload.get("deauthorization_time")))
+            deauthorized_at=_time(payload.get("deauthorization_time"),
+                                  "payload.deauthorization_time"))
     if name not in set(MeetingChange):
         return UnusedEvent(name, event_ts, account_id, {})
     kept = {}
@@ -192,7 +210,7 @@ def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> Zoom
         item = payload.get(side)
         if isinstance(item, dict):
             kept[side] = {k: item[k] for k in _MEETING_FIELDS if k in item}
-    operator = payload.get("operator_id")
+    operator = _name(payload.get("operator_id"), "payload.operator_id")
     if operator is not None:
         kept["operator_id"] = operator
     obj = payload.get("object")
@@ -200,7 +218,7 @@ def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> Zoom
         name, event_ts, account_id, kept,
         change=MeetingChange(name),
         meeting_id=meeting_id_of(obj.get("id") if isinstance(obj, dict) else None),
-        operator_id=str(operator)[:64] if operator else None,
+        operator_id=operator,
         new=MeetingFields.read(obj), old=MeetingFields.read(payload.get("old_object")))
 
 
@@ -221,6 +239,27 @@ def meeting_id_of(value: Any) -> int:
 def dedupe_key(raw: bytes) -> str:
     """Zoom's retries resend the same bytes: their hash identifies the delivery."""
     return hashlib.sha256(raw).hexdigest()
+
+
+def _name(value: Any, field: str) -> str | None:
+    """An id or name Zoom sends (account, user, operator, time zone) as text; None when
+    absent. What no Zoom id looks like (an object, a NUL, 65 characters) is refused: it
+    would end up in queries and notes, where the database refuses it in turn."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise Rejected(400, f"field '{field}' is not a Zoom id or name")
+    return value
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    """A Zoom time; one past the first or last UTC date there is cannot be Zoom's."""
+    try:
+        return parse_time(value)
+    except OverflowError as error:
+        raise Rejected(400, f"field '{field}' is not a time") from error
 
 
 def _int_in(value: Any, low: int, high: int) -> bool:

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 URI = "urn:lakesis:api:openapi.json"
 # Every date-time the API answers with is UTC to the second with a Z (serializers.timestamp).
 _ANSWER_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-FORMATS = FormatChecker(formats=["email"])
+FORMATS = FormatChecker(formats=["idn-email"])
 FORMATS.checks("date-time")(lambda value: not isinstance(value, str)
                             or bool(_ANSWER_DATE_TIME.match(value)))
 

@@ -18,7 +18,9 @@ from dashboard.zoom.webhooks import (
     UnusedEvent,
     UrlValidation,
     from_stored,
+    mentions_user,
     parse,
+    without_user_data,
 )
 from tests.zoom_builders import compact, deauthorized_event, meeting_event, signed_headers
 
@@ -79,9 +81,29 @@ def test_a_400_digit_timestamp_is_refused_not_a_crash():
     compact({"event": "meeting.started", "payload": {"object": {"id": "9" * 30}}}),
     compact(meeting_event(duration=10**12)),
     compact({"event": "x" * 65, "payload": {}}),
+    compact(meeting_event(account_id="acct\x00")),
+    compact({"event": "meeting.updated", "payload": {"operator_id": ["zu_1"]}}),
+    compact(meeting_event("meeting.updated", timezone="Europe/Lisbon\u202e")),
+    compact(meeting_event("meeting.updated", start_time="9999-12-31T23:00:00-05:00")),
+    compact({"event": "app_deauthorized", "payload": {"user_id": "u" * 65}}),
 ], ids=["nested-list", "nested-in-payload", "event_ts-1e30", "nul-in-name", "id-2^64",
-        "id-30-digits", "duration-1e12", "long-name"])
+        "id-30-digits", "duration-1e12", "long-name", "nul-in-account", "operator-a-list",
+        "bidi-in-zone", "start-past-last-utc-year", "user-id-65-chars"])
 def test_hostile_shapes_are_a_bad_request(body):
     with pytest.raises(Rejected) as refused:
         _parse(body)
     assert refused.value.status == 400
+
+
+def test_forgetting_the_user_leaves_times_and_statuses_and_applies_as_nothing():
+    body = meeting_event("meeting.updated", duration=45)
+    body["payload"]["operator_id"] = "zu_Host"
+    event = _parse(body)
+    assert mentions_user(event.stored_payload(), "zu_Host")
+
+    forgotten = without_user_data({"account_id": event.account_id, **event.stored_payload()})
+
+    assert "zu_Host" not in str(forgotten) and "81047304804" not in str(forgotten)
+    assert forgotten["object"]["duration"] == 45
+    again = from_stored(event.name, event.event_ts, None, forgotten)
+    assert isinstance(again, MeetingEvent) and again.meeting_id == 0
