@@ -30,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     apply_proxy_fix(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     mount_zoom_sandbox(app)
     register_security_headers(app)
@@ -42,7 +43,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
+    from dashboard import log_format, log_redaction
+
+    log_format.init_app(app)
     logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
+    log_redaction.install("werkzeug")  # the dev server's access log: no OAuth code in it
 
 
 def apply_proxy_fix(app: Flask) -> None:
@@ -62,11 +67,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
 
-    zoom.init_app(app)
+    from dashboard.metrics import CountingSession
 
-    from dashboard.services.accounts import user_by_id
+    zoom.init_app(app, session=CountingSession())
 
-    login_manager.user_loader(user_by_id)
+    # The cookies name a server-side session, not a user: see services.user_sessions.
+    from dashboard.services.user_sessions import user_of_session
+
+    login_manager.user_loader(user_of_session)
+
+
+def register_url_converters(app: Flask) -> None:
+    from dashboard import url_converters
+
+    url_converters.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -78,11 +92,12 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.health import bp as health_bp
     from dashboard.integrations import bp as integrations_bp
     from dashboard.members import bp as members_bp
+    from dashboard.ops import bp as ops_bp
     from dashboard.webhooks import bp as webhooks_bp
     from dashboard.workspaces import bp as workspaces_bp
 
     for blueprint in (auth_bp, workspaces_bp, bookings_bp, health_bp, members_bp, api_keys_bp,
-                      audit_log_bp, integrations_bp, webhooks_bp, api_bp):
+                      audit_log_bp, integrations_bp, webhooks_bp, api_bp, ops_bp):
         app.register_blueprint(blueprint)
 
 

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 
 ENVIRONMENTS = ("development", "testing", "production")
 ZOOM_MODES = ("sandbox", "live")
+LOG_FORMATS = ("json", "text")
 SANDBOX_CLIENT_ID = "lakesis-sandbox-client"
 SANDBOX_CLIENT_SECRET = "lakesis-sandbox-secret"  # noqa: S105 - public dev value of the sandbox
 SANDBOX_WEBHOOK_SECRET = "lakesis-sandbox-webhook-secret"  # noqa: S105 - public dev value
@@ -167,13 +168,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ZOOM_SANDBOX_WEBHOOK_URL", "$APP_BASE_URL/webhooks/zoom",
             "sandbox mode only: where the sandbox sends its webhooks", sandbox_only=True),
     Setting("LOG_LEVEL", "INFO", "log level of the app's logger", parse=_upper),
+    Setting("LOG_FORMAT", "json", "json: one JSON object a line with the request id (and the "
+            "worker's operation id); text: plain lines for a terminal", parse=_choice(LOG_FORMATS)),
     Setting("LAKESIS_OUTBOX_LEASE_SECONDS", "120", "how long a worker's claim on an operation "
             "lasts; a killed worker's work is taken over after it. Keep it well above an "
             "operation's longest run (a few Zoom calls of up to 13 s each)",
             parse=_whole(1), key="OUTBOX_LEASE_SECONDS"),
+    Setting("LAKESIS_ZOOM_CREATE_SETTLE_SECONDS", "60", "after a create whose answer was lost, "
+            "how long the next attempt waits before it looks for the meeting, and how far "
+            "apart the later looks for late copies are: longer than Zoom's slowest commits "
+            "(~20 s)", parse=_whole(1), key="ZOOM_CREATE_SETTLE_SECONDS"),
     Setting("LAKESIS_EMBEDDED_WORKER", "0", "1: this process also runs the Zoom worker in a "
             "thread (make run sets it; production runs `flask zoom worker` instead)",
             parse=_flag, key="EMBEDDED_WORKER"),
+    Setting("METRICS_TOKEN", None, "bearer token a Prometheus scraper sends to GET /metrics; "
+            "unset: only this machine (loopback) may scrape"),
+    Setting("LAKESIS_WORKER_HEARTBEAT_MAX_AGE", "60", "seconds since the newest Zoom worker "
+            "heartbeat after which GET /readyz answers 503", parse=_whole(1),
+            key="WORKER_HEARTBEAT_MAX_AGE_SECONDS"),
 )
 
 #: What is not the environment's to choose.

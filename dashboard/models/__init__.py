@@ -4,10 +4,13 @@ from dashboard.models.accounts import Membership, Permission, Role, User, Worksp
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
 from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
+from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
+from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
+from dashboard.models.worker_heartbeat import WorkerHeartbeat
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
 __all__ = [
@@ -17,6 +20,7 @@ __all__ = [
     "Booking",
     "BookingState",
     "ConnectionStatus",
+    "Invitation",
     "LoginFailure",
     "Meeting",
     "MeetingDefaults",
@@ -29,7 +33,9 @@ __all__ = [
     "Permission",
     "Role",
     "User",
+    "UserSession",
     "WebhookEvent",
+    "WorkerHeartbeat",
     "Workspace",
     "ZoomConnection",
 ]

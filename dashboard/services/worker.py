@@ -9,10 +9,12 @@ import time
 from flask import Flask
 
 from dashboard.extensions import db
-from dashboard.services import meeting_sync, outbox, webhook_events
+from dashboard.services import meeting_sync, outbox, webhook_events, worker_heartbeat
 
 log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
+# Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
+HEARTBEAT_SECONDS = 10.0
 
 
 def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
@@ -22,12 +24,15 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     between answering Zoom and applying the event).
     """
     worker = outbox.worker_id()
-    last_sweep = 0.0
+    last_sweep = last_beat = float("-inf")
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
         with app.app_context():
             try:
+                if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+                    worker_heartbeat.beat(worker)
+                    last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()

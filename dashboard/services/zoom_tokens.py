@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy import select, update
 
-from dashboard import token_cipher
+from dashboard import metrics, token_cipher
 from dashboard.extensions import db, zoom
 from dashboard.models import ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
@@ -146,18 +146,21 @@ class TokenProvider:
             try:
                 tokens = self.client.refresh(refresh_token)
             except InvalidGrant as error:
+                metrics.TOKEN_REFRESHES.labels("refused").inc()
                 mark_needs_reauth(connection, "Zoom no longer accepts Lakesis's authorization "
                                               "(the app was removed or the grant expired). "
                                               "Reconnect Zoom.")
                 db.session.commit()
                 raise NotConnected(ConnectionStatus.NEEDS_REAUTH, str(error)) from error
             except ZoomError as error:
+                metrics.TOKEN_REFRESHES.labels("failed").inc()
                 connection.last_error = f"Token refresh failed: {error}"[:500]
                 connection.last_error_at = self.clock()
                 db.session.commit()
                 raise
             store_tokens(connection, tokens, self.clock())
             db.session.commit()  # the rotated refresh token is saved before anything uses it
+            metrics.TOKEN_REFRESHES.labels("refreshed").inc()
             log.info("refreshed the Zoom token of workspace %s", connection.workspace_id)
             return tokens.access_token
         except BaseException:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import requests
 from flask import Flask, current_app
 
 from dashboard.zoom.client import ZoomClient, ZoomEndpoints
@@ -41,18 +42,20 @@ def endpoints_from_config(config: Mapping[str, Any]) -> ZoomEndpoints:
     return ZoomEndpoints.for_sandbox(config["ZOOM_SANDBOX_URL"])
 
 
-def client_from_config(config: Mapping[str, Any]) -> ZoomClient:
-    return ZoomClient(
-        endpoints_from_config(config), config["ZOOM_CLIENT_ID"], config["ZOOM_CLIENT_SECRET"]
-    )
+def client_from_config(config: Mapping[str, Any],
+                       session: requests.Session | None = None) -> ZoomClient:
+    return ZoomClient(endpoints_from_config(config), config["ZOOM_CLIENT_ID"],
+                      config["ZOOM_CLIENT_SECRET"], session=session)
 
 
 class ZoomExtension:
     """``zoom.init_app(app)`` builds the app's one :class:`ZoomClient`."""
 
-    def init_app(self, app: Flask, client: ZoomClient | None = None) -> None:
-        """``client`` replaces the one the settings describe (tests point it elsewhere)."""
-        app.extensions[_KEY] = client or client_from_config(app.config)
+    def init_app(self, app: Flask, client: ZoomClient | None = None,
+                 session: requests.Session | None = None) -> None:
+        """``client`` replaces the one the settings describe (tests point it elsewhere);
+        ``session`` is the HTTP session the described one uses (the app counts calls)."""
+        app.extensions[_KEY] = client or client_from_config(app.config, session)
 
     @property
     def client(self) -> ZoomClient:

@@ -191,13 +191,16 @@ class Service:
 
 def gunicorn(name: str, target: str, env: Mapping[str, str], log_dir: Path, *,
              workers: int) -> Service:
-    """gunicorn serving ``target`` with ``workers`` sync workers on a free port."""
+    """gunicorn serving ``target`` with ``workers`` sync workers on a free port, with the
+    project's gunicorn.conf.py but no access log and no worker recycling (the same for the
+    baselines: what is measured is the app, not log writes or restarts)."""
     port = free_port()
     return Service(name, [GUNICORN, "--workers", str(workers), "--worker-class", "sync",
-                          "--bind", f"{HOST}:{port}", "--timeout", "120",
+                          "--bind", f"{HOST}:{port}", "--timeout", "120", "--max-requests", "0",
                           # gunicorn's advice: worker heartbeats on tmpfs, not disk
                           "--graceful-timeout", "5", "--worker-tmp-dir", "/dev/shm",  # noqa: S108
-                          "--log-level", "warning", target], env, log_dir, port=port)
+                          "--log-level", "warning", target],
+                   {**env, "GUNICORN_ACCESS_LOG": ""}, log_dir, port=port)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,5 @@
+"""The ``ops`` blueprint: what load balancers and monitoring ask."""
+
+from flask import Blueprint
+
+bp = Blueprint("ops", __name__)
