@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request
 
 from dashboard.access import signed_by_zoom
 from dashboard.extensions import csrf
+from dashboard.metrics import WEBHOOK_EVENTS
 from dashboard.request_body import read_limited
 from dashboard.services import webhook_events
 from dashboard.webhooks.blueprint import bp
@@ -29,6 +30,7 @@ def _error(status: int, message: str) -> Response:
 def zoom() -> Response:
     raw = read_limited(MAX_BODY)
     if raw is None:
+        WEBHOOK_EVENTS.labels("too_large").inc()
         return _error(413, "body too large")
     secret = current_app.config["ZOOM_WEBHOOK_SECRET_TOKEN"]
     try:
@@ -36,8 +38,10 @@ def zoom() -> Response:
     except Rejected as rejected:
         if rejected.status == 401:
             log.warning("refused a Zoom webhook with a bad or stale signature")
+        WEBHOOK_EVENTS.labels("bad_signature" if rejected.status == 401 else "malformed").inc()
         return _error(rejected.status, rejected.message)
     if isinstance(event, UrlValidation):
+        WEBHOOK_EVENTS.labels("url_validation").inc()
         return jsonify(event.answer(secret))
     row, is_new = webhook_events.store(event, dedupe_key(raw))
     if is_new:
@@ -48,4 +52,5 @@ def zoom() -> Response:
             webhook_events.apply(row.id)
         except Exception:
             log.exception("Zoom webhook event %s stays pending", row.id)
+    WEBHOOK_EVENTS.labels("received" if is_new else "duplicate").inc()
     return jsonify({"status": "received" if is_new else "duplicate"})

@@ -102,3 +102,15 @@ def test_metrics_are_for_this_machine_or_the_token_holder(app, client, remote, t
     response = client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": remote})
     assert response.status_code == status
     assert b"s3cret-metrics" not in response.data
+
+
+def test_metrics_count_webhook_requests_by_outcome(app, client):
+    from dashboard.metrics import WEBHOOK_EVENTS
+
+    before = WEBHOOK_EVENTS.labels("bad_signature")._value.get()
+    response = client.post("/webhooks/zoom", data=b'{"event": "meeting.started"}',
+                           headers={"Content-Type": "application/json",
+                                    "x-zm-request-timestamp": "1700000000",
+                                    "x-zm-signature": "v0=forged"}, csrf=False)
+    assert response.status_code == 401
+    assert WEBHOOK_EVENTS.labels("bad_signature")._value.get() == before + 1
