@@ -23,8 +23,10 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("failed", "active", "failed"), ("waiting_for_connection", "active", "waiting"),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
 ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
-               "/settings/members", "/settings/api-keys", "/audit", "/health", "/zoom-sandbox/"]
-SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations"]
+               "/settings/members", "/settings/api-keys", "/audit", "/health", "/account",
+               "/zoom-sandbox/"]
+SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
+                 "/account"]
 
 
 @pytest.fixture
