@@ -15,6 +15,7 @@ meeting.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -25,10 +26,12 @@ from dashboard import log_format, token_cipher
 from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
+    ConnectionStatus,
     Meeting,
     Operation,
     OperationKind,
     OperationState,
+    ZoomConnection,
 )
 from dashboard.orm import utcnow
 from dashboard.services import meeting_lookup, outbox, retry_policy
@@ -192,6 +195,11 @@ def _keep_zoom_copy(meeting: Meeting, data: ZoomMeeting) -> None:
 def _fail(op: Operation, error: BaseException) -> None:
     decision = retry_policy.decide(error, op.attempts, utcnow(),
                                    settle_seconds=_settle_seconds())
+    if decision.state is OperationState.WAITING and _connected_now(op.workspace_id):
+        # Reconnected while this ran: the reconnect's resume_waiting could not see this
+        # operation (it was running), so parking it would leave it waiting for good.
+        decision = replace(decision, state=OperationState.QUEUED, next_attempt_at=utcnow(),
+                           meeting_status=None, meeting_note=None)
     if decision.refund_attempt:
         op.attempts -= 1
     outbox.release(op, decision.state, error=decision.error,
@@ -211,6 +219,16 @@ def _fail(op: Operation, error: BaseException) -> None:
             host = outbox.Host.of_booking(op.booking, connection.zoom_email if connection
                                           else None)
         outbox.park_until(op.workspace_id, hold.until, hold.kinds, hold.note, host=host)
+
+
+def _connected_now(workspace_id: int) -> bool:
+    """Whether the workspace's connection is connected as of now, read under a share lock:
+    a reconnect that has changed the row but not committed is waited for (it then resumes
+    what this transaction parks), and one that has committed is seen."""
+    status = db.session.scalar(
+        select(ZoomConnection.status).where(ZoomConnection.workspace_id == workspace_id)
+        .with_for_update(read=True))
+    return status == ConnectionStatus.CONNECTED
 
 
 def run_once(worker: str | None = None) -> bool:

@@ -11,10 +11,10 @@ import responses
 from sqlalchemy import update
 
 from dashboard.extensions import db
-from dashboard.models import Meeting, Operation
+from dashboard.models import ConnectionStatus, Meeting, Operation
 from dashboard.orm import utcnow
 from dashboard.services import meeting_sync, outbox, retry_policy
-from dashboard.services.zoom_tokens import store_tokens
+from dashboard.services.zoom_tokens import NotConnected, store_tokens
 from dashboard.zoom.client import TokenSet
 from dashboard.zoom.errors import next_utc_midnight
 from tests.booking_builders import (
@@ -533,3 +533,19 @@ def test_the_daily_cap_holds_back_only_the_work_of_the_same_meeting_host(app, ac
     assert meeting_of(app, other_host).status == "scheduled"
     assert meeting_of(app, connected_user).status == "scheduled"
     assert meeting_of(app, same_host).status == "pending"
+
+
+def test_work_that_lost_the_connection_while_a_reconnect_landed_runs_again(app, acme, zoom,
+                                                                           monkeypatch):
+    """A worker learns 'not connected' while the admin's reconnect commits: the reconnect
+    resumed only what was waiting then, so the worker must not park this one for good."""
+    booking = new_booking(app, acme)
+
+    def lost_the_connection(job):
+        raise NotConnected(ConnectionStatus.NEEDS_REAUTH, "the grant was revoked")
+
+    monkeypatch.setattr(meeting_sync, "handler_for", lambda job: lost_the_connection)
+    run_once(app)
+    op = _op(app, booking)
+    assert (op.state, op.attempts) == ("queued", 0)
+    assert meeting_of(app, booking).status == "pending"
