@@ -29,7 +29,7 @@ test: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-postgres: install
-	$(PY) -m pytest -m "not browser" --ignore=tests/sandbox --ignore=tests/unit
+	$(PY) -m pytest -m "not browser and not faults" --ignore=tests/sandbox --ignore=tests/unit
 
 lint: install
 	$(VENV)/bin/ruff check dashboard tests wsgi.py

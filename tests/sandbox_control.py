@@ -11,6 +11,8 @@ import requests
 ADA = "sbx-user-dr-ada"  # account sbx-acct-clinic
 FRONT_DESK = "sbx-user-front-desk"  # account sbx-acct-clinic
 OTHER_HOST = "sbx-user-other-host"  # account sbx-acct-other
+API_ENDPOINTS = ("users_me", "meetings_create", "meetings_get", "meetings_update",
+                 "meetings_delete", "meetings_list")
 
 
 class _ConsentForm(HTMLParser):
@@ -28,37 +30,73 @@ class _ConsentForm(HTMLParser):
 
 
 class SandboxControl:
-    def __init__(self, base_url: str) -> None:
+    """``timeout``: seconds any one control or consent request may take (raise it for a
+    sandbox process on a loaded machine)."""
+
+    def __init__(self, base_url: str, timeout: float = 5) -> None:
         self.base = base_url.rstrip("/")
+        self.timeout = timeout
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base))
         self.http = requests.Session()
 
     def reset(self) -> None:
-        self.http.post(f"{self.base}/_control/reset", timeout=5).raise_for_status()
+        self.http.post(f"{self.base}/_control/reset", timeout=self.timeout).raise_for_status()
 
     def state(self) -> dict[str, Any]:
-        response = self.http.get(f"{self.base}/_control/state", timeout=5)
+        response = self.http.get(f"{self.base}/_control/state", timeout=self.timeout)
         response.raise_for_status()
         return response.json()
 
     def fault(self, endpoint: str, mode: str, **options: Any) -> None:
         body = {"endpoint": endpoint, "mode": mode, **options}
-        self.http.post(f"{self.base}/_control/faults", json=body, timeout=5).raise_for_status()
+        self.http.post(f"{self.base}/_control/faults", json=body,
+                       timeout=self.timeout).raise_for_status()
+
+    def fault_rate(self, endpoint: str, mode: str, rate: float, delay: float = 0) -> None:
+        """``rate`` (0 to 1) of ``endpoint``'s requests fail with ``mode``, at random."""
+        body = {"endpoint": endpoint, "mode": mode, "rate": rate, "delay": delay}
+        self.http.post(f"{self.base}/_control/fault_rates", json=body,
+                       timeout=self.timeout).raise_for_status()
+
+    def rate_limit_burst(self, count: int) -> None:
+        """The next ``count`` requests of every API endpoint answer a per-second 429."""
+        for endpoint in API_ENDPOINTS:
+            self.fault(endpoint, "rate_limit", count=count)
+
+    def expire_access_tokens(self, user_id: str = ADA) -> int:
+        """The user's access tokens expire now (their refresh tokens still work)."""
+        response = self.http.post(f"{self.base}/_control/tokens/expire",
+                                  json={"user": user_id}, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()["expired"]
+
+    def revoke_grants(self, user_id: str = ADA) -> int:
+        """Revoke the user's grants: refresh tokens die; only a new consent helps."""
+        response = self.http.post(f"{self.base}/_control/grants/revoke",
+                                  json={"user": user_id}, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()["revoked"]
+
+    def stored_meetings(self) -> list[dict[str, Any]]:
+        """Every meeting the sandbox holds (``deleted`` says which are gone)."""
+        response = self.http.get(f"{self.base}/_control/meetings", timeout=6 * self.timeout)
+        response.raise_for_status()
+        return response.json()["meetings"]
 
     def clear_faults(self) -> None:
-        self.http.delete(f"{self.base}/_control/faults", timeout=5).raise_for_status()
+        self.http.delete(f"{self.base}/_control/faults", timeout=self.timeout).raise_for_status()
 
     def advance_clock(self, seconds: float) -> None:
         self.http.post(f"{self.base}/_control/clock", json={"advance_seconds": seconds},
-                       timeout=5).raise_for_status()
+                       timeout=self.timeout).raise_for_status()
 
     def set_app_scopes(self, scopes: str) -> None:
         """Change the app registration's scopes (what the next consent grants)."""
         self.http.post(f"{self.base}/_control/app", json={"scopes": scopes},
-                       timeout=5).raise_for_status()
+                       timeout=self.timeout).raise_for_status()
 
     def app_scopes(self) -> str:
-        response = self.http.get(f"{self.base}/_control/app", timeout=5)
+        response = self.http.get(f"{self.base}/_control/app", timeout=self.timeout)
         response.raise_for_status()
         return response.json()["scopes"]
 
@@ -67,22 +105,23 @@ class SandboxControl:
         ``host`` (ids or emails). Seeded: dr.ada may schedule for the front desk."""
         body = {"scheduler": scheduler, "host": host, "allow": allow}
         self.http.post(f"{self.base}/_control/scheduling", json=body,
-                       timeout=5).raise_for_status()
+                       timeout=self.timeout).raise_for_status()
 
     def url_validation(self) -> dict[str, Any]:
         """Send endpoint.url_validation now; returns ``{"ok", "detail", "at", ...}``."""
-        response = self.http.post(f"{self.base}/_control/url_validation", timeout=10)
+        response = self.http.post(f"{self.base}/_control/url_validation", timeout=2 * self.timeout)
         response.raise_for_status()
         return response.json()
 
     def consent(self, authorize_url: str, decision: str = "allow", user_id: str = ADA) -> str:
         """Answer Zoom's consent page; returns where Zoom sends the browser back to."""
-        page = self.http.get(authorize_url, timeout=5)
+        page = self.http.get(authorize_url, timeout=self.timeout)
         page.raise_for_status()
         form = _ConsentForm()
         form.feed(page.text)
-        answer = self.http.post(self.origin + form.action, timeout=5, allow_redirects=False,
-                                data={**form.fields, "user_id": user_id, "decision": decision})
+        data = {**form.fields, "user_id": user_id, "decision": decision}
+        answer = self.http.post(self.origin + form.action, timeout=self.timeout,
+                                allow_redirects=False, data=data)
         assert answer.status_code == 302, answer.text[:300]
         return answer.headers["Location"]
 
@@ -92,7 +131,7 @@ class SandboxControl:
         if retain_data:
             data["user_data_retention"] = "true"
         response = self.http.post(f"{self.base}/marketplace/manage/remove", data=data,
-                                  timeout=10, allow_redirects=False)
+                                  timeout=2 * self.timeout, allow_redirects=False)
         assert response.status_code == 302
 
 

@@ -16,6 +16,7 @@ from flask import Flask, redirect
 from . import (  # noqa: F401
     console,
     control,
+    grant_controls,
     marketplace,
     meetings,
     oauth,

@@ -106,7 +106,8 @@ def console_reset() -> Response:
     return _back("Sandbox reset: grants, meetings, faults and counters wiped.")
 
 
-@bp.post("/console/meetings/<int:meeting_id>/<any(start, end):action>")
+@bp.post("/console/meetings/<int(max=9223372036854775807):meeting_id>"
+         "/<any(start, end):action>")  # Zoom meeting ids are 64-bit
 def console_meeting(meeting_id: int, action: str) -> Response:
     """Start or end a meeting from the console."""
     try:

@@ -1,5 +1,6 @@
-"""Test and demo controls under ``/_control``: faults, clock, reset, state, meeting life,
-the app registration's scopes, scheduling privileges and URL validation.
+"""Test and demo controls under ``/_control``: faults (switches and rates), clock, reset,
+state, the meeting store, meeting life, the app registration's scopes, scheduling
+privileges and URL validation (grants: ``grant_controls``).
 
 Plain functions do the work so the HTML console can offer the same switches.
 """
@@ -47,8 +48,30 @@ def arm_fault(spec: dict[str, Any]) -> faults.Fault:
         raise ControlError(str(exc)) from exc
 
 
+def arm_fault_rate(spec: dict[str, Any]) -> faults.FaultRate:
+    """Arm a fault rate from ``{"endpoint", "mode", "rate", "delay"?}``."""
+    try:
+        rate = float(spec.get("rate"))  # type: ignore[arg-type]
+        delay = float(spec.get("delay") or 0)
+        with transaction() as conn:
+            return faults.arm_rate(
+                conn, str(spec.get("endpoint")), str(spec.get("mode")), rate, delay
+            )
+    except (TypeError, ValueError) as exc:
+        raise ControlError(str(exc)) from exc
+
+
+def stored_meetings() -> list[dict[str, Any]]:
+    """Every meeting the sandbox holds, deleted ones included (``deleted``), without the
+    host's start_url or the passcode: the truth a test compares the app's records with."""
+    with transaction() as conn:
+        rows = meeting_store.all_meetings(conn)
+    hidden = ("start_url", "password", "settings")
+    return [{k: v for k, v in row.items() if k not in hidden} for row in rows]
+
+
 def clear_faults() -> None:
-    """Disarm every fault."""
+    """Disarm every fault (switches and rates)."""
     with transaction() as conn:
         faults.clear(conn)
 
@@ -132,6 +155,7 @@ def snapshot() -> dict[str, Any]:
             sa.select(sa.func.count()).where(meetings.c.deleted_at.is_not(None))
         ).scalar_one()
         armed = faults.armed(conn)
+        rates = faults.armed_rates(conn)
         offset = clock.offset(conn)
         app_scopes = " ".join(registration.app_scopes(conn))
     return {
@@ -151,6 +175,7 @@ def snapshot() -> dict[str, Any]:
             "suppressed": counts.get("webhooks_suppressed", 0),
         },
         "faults": [vars(fault) for fault in armed],
+        "fault_rates": [vars(rate) for rate in rates],
         "app_scopes": app_scopes,
         "scheduling": scheduling_list(),
         "url_validations": url_validation.history(),
@@ -202,6 +227,22 @@ def control_arm_fault() -> Response:
     return responses.json_response({"faults": snapshot()["faults"]})
 
 
+@bp.post("/_control/fault_rates")
+def control_arm_fault_rate() -> Response:
+    """Arm a fault rate (JSON); ``DELETE /_control/faults`` clears rates too."""
+    try:
+        arm_fault_rate(_json())
+    except ControlError as exc:
+        return _refusal(exc)
+    return responses.json_response({"fault_rates": snapshot()["fault_rates"]})
+
+
+@bp.get("/_control/meetings")
+def control_meetings() -> Response:
+    """Every stored meeting, deleted ones too: ``{"meetings": [...]}``."""
+    return responses.json_response({"meetings": stored_meetings()})
+
+
 @bp.delete("/_control/faults")
 def control_clear_faults() -> Response:
     """Disarm every fault switch."""
@@ -233,7 +274,8 @@ def control_state() -> Response:
     return responses.json_response(snapshot())
 
 
-@bp.post("/_control/meetings/<int:meeting_id>/<any(start, end):action>")
+@bp.post("/_control/meetings/<int(max=9223372036854775807):meeting_id>"
+         "/<any(start, end):action>")  # Zoom meeting ids are 64-bit
 def control_meeting(meeting_id: int, action: str) -> Response:
     """Start or end a meeting (sends meeting.started / meeting.ended)."""
     try:

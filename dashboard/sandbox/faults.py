@@ -1,11 +1,15 @@
 """Fault switches: make a named endpoint fail, slow down or time out on demand.
 
 A fault is stored per endpoint in the sandbox database (so every process sees it) with an
-optional count of requests it still applies to. ``fault_switch`` wraps each Zoom endpoint.
+optional count of requests it still applies to. Fault *rates* hit a share of an endpoint's
+requests at random instead (20% answer 500, 10% time out...), several per endpoint, for
+runs that throw a mix of failures; an armed switch goes before them. ``fault_switch``
+wraps each Zoom endpoint.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from .ratelimit import (
     qps_limit,
 )
 from .settings import setting
-from .storage import bump, faults, transaction
+from .storage import bump, fault_rates, faults, transaction
 
 API_ENDPOINTS = (
     "users_me",
@@ -69,8 +73,15 @@ MODES = (
     "invalid_refresh",
     *REFRESH_REFUSALS,
     "expired_token",
+    # The endpoint does its work at once, then answers only after ``delay``: a client that
+    # gives up first never hears of a meeting that exists (look it up before creating again).
     "timeout_after_commit",
+    # The endpoint commits only after ``delay``, then answers: until then no list or lookup
+    # shows the meeting, so a client that gave up and looked finds nothing, and its next
+    # create makes a second meeting when the first lands (Zoom committing past a timeout).
+    "slow_commit",
 )
+_HELD_BEFORE = ("slow", "slow_commit")  # sleep, then let the endpoint run
 
 
 @dataclass(frozen=True)
@@ -85,22 +96,64 @@ class Fault:
 
 def arm(conn: Connection, endpoint: str, mode: str, count: int | None, delay: float) -> Fault:
     """Arm (or replace) the fault for an endpoint."""
-    if endpoint not in ENDPOINTS:
-        raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+    _check(endpoint, mode, delay)
     if count is not None and count < 1:
         raise ValueError("count must be a positive integer")
-    if delay < 0:
-        raise ValueError("delay must not be negative")
     conn.execute(faults.delete().where(faults.c.endpoint == endpoint))
     conn.execute(faults.insert().values(endpoint=endpoint, mode=mode, remaining=count, delay=delay))
     return Fault(endpoint, mode, count, delay)
 
 
+def _check(endpoint: str, mode: str, delay: float) -> None:
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+    if delay < 0:
+        raise ValueError("delay must not be negative")
+
+
+@dataclass(frozen=True)
+class FaultRate:
+    """A fault that hits ``rate`` (0 to 1) of an endpoint's requests, drawn at random."""
+
+    endpoint: str
+    mode: str
+    rate: float
+    delay: float
+
+
+def arm_rate(conn: Connection, endpoint: str, mode: str, rate: float, delay: float) -> FaultRate:
+    """Arm (or replace) a fault rate; an endpoint's rates together stay at most 1."""
+    _check(endpoint, mode, delay)
+    if not 0 < rate <= 1:
+        raise ValueError("rate must be above 0 and at most 1")
+    others = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(fault_rates.c.rate), 0.0)).where(
+            fault_rates.c.endpoint == endpoint, fault_rates.c.mode != mode
+        )
+    ).scalar_one()
+    if others + rate > 1 + 1e-9:
+        raise ValueError(f"the rates of {endpoint} would add up to more than 1")
+    conn.execute(
+        fault_rates.delete().where(fault_rates.c.endpoint == endpoint, fault_rates.c.mode == mode)
+    )
+    conn.execute(fault_rates.insert().values(endpoint=endpoint, mode=mode, rate=rate, delay=delay))
+    return FaultRate(endpoint, mode, rate, delay)
+
+
+def armed_rates(conn: Connection) -> list[FaultRate]:
+    """The fault rates currently armed."""
+    rows = conn.execute(
+        sa.select(fault_rates).order_by(fault_rates.c.endpoint, fault_rates.c.mode)
+    )
+    return [FaultRate(r.endpoint, r.mode, r.rate, r.delay) for r in rows]
+
+
 def clear(conn: Connection) -> None:
-    """Disarm every fault."""
+    """Disarm every fault, switches and rates."""
     conn.execute(faults.delete())
+    conn.execute(fault_rates.delete())
 
 
 def armed(conn: Connection) -> list[Fault]:
@@ -126,7 +179,7 @@ def _take(endpoint: str) -> Fault | None:
             bump(conn, "refreshes_served")
         row = conn.execute(sa.select(faults).where(faults.c.endpoint == endpoint)).first()
         if row is None or not _applies(row.mode, endpoint):
-            return None
+            return _draw(conn, endpoint)
         if row.remaining is not None:
             if row.remaining <= 1:
                 conn.execute(faults.delete().where(faults.c.endpoint == endpoint))
@@ -137,6 +190,25 @@ def _take(endpoint: str) -> Fault | None:
                     .values(remaining=faults.c.remaining - 1)
                 )
         return Fault(row.endpoint, row.mode, row.remaining, row.delay)
+
+
+def _draw(conn: Connection, endpoint: str) -> Fault | None:
+    """The fault rate (if any) this request falls in: one draw against the endpoint's
+    rates laid end to end."""
+    rows = conn.execute(
+        sa.select(fault_rates)
+        .where(fault_rates.c.endpoint == endpoint)
+        .order_by(fault_rates.c.mode)
+    ).all()
+    if not rows:
+        return None
+    point = random.random()  # noqa: S311 - test chaos, not a secret
+    for row in rows:
+        if point < row.rate:
+            applies = _applies(row.mode, endpoint)
+            return Fault(endpoint, row.mode, None, row.delay) if applies else None
+        point -= row.rate
+    return None
 
 
 def _early_response(fault: Fault) -> Any:
@@ -190,7 +262,7 @@ def fault_switch(endpoint: str) -> Callable[[Callable[..., Any]], Callable[..., 
             early = _early_response(fault)
             if early is not None:
                 return early
-            if fault.mode == "slow":
+            if fault.mode in _HELD_BEFORE:
                 time.sleep(fault.delay)
             response = view(*args, **kwargs)
             if fault.mode == "timeout_after_commit":

@@ -281,6 +281,19 @@ def revoke_user(
     return _end_grants(conn, query, reason, now_ts)
 
 
+def expire_access_tokens(conn: Connection, *, user_id: str, client_id: str, now_ts: float) -> int:
+    """End the hour of every live access token a user's grants hold, now (their refresh
+    tokens still work); return how many."""
+    grant_ids = sa.select(grants.c.id).where(
+        grants.c.user_id == user_id, grants.c.client_id == client_id
+    )
+    return conn.execute(
+        access_tokens.update()
+        .where(access_tokens.c.grant_id.in_(grant_ids), access_tokens.c.expires_at > now_ts)
+        .values(expires_at=now_ts)
+    ).rowcount
+
+
 def authenticate(conn: Connection, access_token: str, now_ts: float) -> dict[str, Any] | str:
     """The grant behind a live access token, or "unknown" / "expired"."""
     row = conn.execute(

@@ -92,6 +92,17 @@ faults = sa.Table(
     sa.Column("delay", sa.Float, nullable=False, default=0.0),
 )
 
+# Faults drawn at random, each for a share of an endpoint's requests (beside the fixed
+# switches above, which go first): what a fault suite throws at a whole run.
+fault_rates = sa.Table(
+    "sbx_fault_rates",
+    metadata,
+    sa.Column("endpoint", sa.String(32), primary_key=True),
+    sa.Column("mode", sa.String(32), primary_key=True),
+    sa.Column("rate", sa.Float, nullable=False),  # 0 < rate <= 1
+    sa.Column("delay", sa.Float, nullable=False, default=0.0),
+)
+
 counters = sa.Table(
     "sbx_counters",
     metadata,
@@ -151,6 +162,7 @@ RESETTABLE = (
     access_tokens,
     meetings,
     faults,
+    fault_rates,
     counters,
     rate_windows,
     state,
