@@ -22,14 +22,15 @@ run: install
 	@echo "Serving the dashboard on http://127.0.0.1:$(PORT) (Zoom sandbox at /zoom-sandbox/)"
 	LAKESIS_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
 
-# The whole suite on SQLite (PostgreSQL-only tests use the local server); then, when
-# TEST_DATABASE_URL names a PostgreSQL database, every database test again on it.
+# The whole suite on SQLite (PostgreSQL-only tests, the fault run among them, use the local
+# server); then, when TEST_DATABASE_URL names a PostgreSQL database, every database test
+# again on it (the PostgreSQL-only ones have run already, on databases of their own).
 test: install
 	env -u TEST_DATABASE_URL $(PY) -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-postgres: install
-	$(PY) -m pytest -m "not browser and not faults" --ignore=tests/sandbox --ignore=tests/unit
+	$(PY) -m pytest -m "not browser and not postgres" --ignore=tests/sandbox --ignore=tests/unit
 
 lint: install
 	$(VENV)/bin/ruff check dashboard tests wsgi.py

@@ -49,8 +49,7 @@ from tests.postgres.fleet import (
 )
 from tests.sandbox_control import API_ENDPOINTS, SandboxControl, connect
 
-# It uses a PostgreSQL database of its own: the first, SQLite phase of make test runs it,
-# the PostgreSQL phase (make test-postgres) leaves it out rather than run it twice.
+# About ten minutes: `-m "not faults"` leaves it out of a quick local run.
 pytestmark = [pytest.mark.postgres, pytest.mark.faults]
 
 BOOKINGS, WORKERS = 1000, 6

@@ -8,6 +8,7 @@ import pytest
 import responses
 from flask_migrate import stamp
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from dashboard.extensions import db
 from dashboard.models import WorkerHeartbeat
@@ -16,9 +17,23 @@ from dashboard.services import worker_heartbeat
 from tests.booking_builders import new_booking
 
 
-def _samples(text: str) -> dict[tuple[str, tuple], float]:
+@pytest.fixture(autouse=True)
+def _unstamped(app):
+    """No migration version recorded before or after (``stamp`` writes a table the per-test
+    cleanup does not know, and a database kept between runs would remember it)."""
+    def drop() -> None:
+        with app.app_context():
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+
+    drop()
+    yield
+    drop()
+
+
+def _samples(exposition: str) -> dict[tuple[str, tuple], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+            for family in text_string_to_metric_families(exposition) for s in family.samples}
 
 
 def test_healthz_answers_without_touching_anything(client):
