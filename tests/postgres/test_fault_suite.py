@@ -140,8 +140,9 @@ class Tally:
 
     def fail(self, error: str | None) -> None:
         self.failed += 1
-        # The reason without the attempt count or ids, so like failures count together.
-        self.why_failed[re.sub(r"\d+", "N", error or "no error recorded")[:120]] += 1
+        # The reason without Zoom's tracking id, counts or ids: like failures count together.
+        reason = re.sub(r",? Zoom tracking id [^)]*", "", error or "no error recorded")
+        self.why_failed[re.sub(r"\d+", "N", reason)[:120]] += 1
 
     def line(self) -> str:
         return (f"tried {BOOKINGS}: held {self.live + self.cancelled + self.failed} "
