@@ -23,7 +23,7 @@ from dashboard.extensions import db
 from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Booking, Meeting, Operation, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import bookings, meeting_sync
+from dashboard.services import bookings, meeting_sync, webhook_events
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import parse_new_booking
 from dashboard.services.zoom_tokens import TokenProvider
@@ -105,8 +105,20 @@ def make_due(app: Flask, when: datetime | None = None) -> None:
 
 
 def drain(app: Flask) -> int:
+    """What the worker does until nothing is left: Zoom's webhook events first (the route only
+    stores them), then every due operation. Returns how many operations ran."""
+    apply_webhooks(app)
     with app.app_context():
         return meeting_sync.drain()
+
+
+def apply_webhooks(app: Flask) -> int:
+    """Apply the stored Zoom webhook events, as the worker's next loop would."""
+    applied = 0
+    with app.app_context():
+        while settled := webhook_events.apply_pending():
+            applied += settled
+    return applied
 
 
 def run_once(app: Flask) -> bool:

@@ -255,18 +255,26 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
 
 def _forget_webhook_events(connection: ZoomConnection) -> None:
     """The stored webhook events keep what Zoom sent about the user too: their ids go from
-    the events of this workspace, and from any other event of the account that names them.
-    The events stay (dedupe and the sync-health record), saying only what happened when."""
+    the events of this workspace (those the worker has not applied yet included: they are
+    this workspace's if they are about its meetings), and from any other event of the
+    account that names them. The events stay (dedupe and the sync-health record), saying
+    only what happened when."""
     user_id, account_id = connection.zoom_user_id, connection.zoom_account_id
     mine = WebhookEvent.workspace_id == connection.workspace_id
     query = select(WebhookEvent).where(
         or_(mine, WebhookEvent.zoom_account_id == account_id) if account_id else mine)
+    meeting_ids = {str(i) for i in db.session.scalars(select(Meeting.zoom_meeting_id).where(
+        Meeting.workspace_id == connection.workspace_id, Meeting.zoom_meeting_id.is_not(None)))}
     for event in db.session.scalars(query):
         payload = event.payload or {}
-        if event.workspace_id == connection.workspace_id or (
+        pending_of_mine = (event.processed_at is None
+                           and str((payload.get("object") or {}).get("id")) in meeting_ids)
+        if event.workspace_id == connection.workspace_id or pending_of_mine or (
                 user_id and mentions_user(payload, user_id)):
             event.payload = without_user_data(payload)
             event.zoom_account_id = None
+            if pending_of_mine:
+                event.workspace_id = connection.workspace_id
 
 
 def _forget_zoom_user(connection: ZoomConnection) -> None:

@@ -6,12 +6,14 @@ it means for the meetings and connections Lakesis keeps.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -34,19 +36,47 @@ from dashboard.zoom.webhooks import (
 log = logging.getLogger(__name__)
 
 
-def store(event: ZoomEvent, dedupe_key: str) -> tuple[WebhookEvent, bool]:
-    """Record a verified event once. Returns (row, is_new); a replay returns the first copy."""
-    row = WebhookEvent(event=event.name, dedupe_key=dedupe_key, event_ts=event.event_ts,
-                       zoom_account_id=event.account_id, payload=event.stored_payload())
-    db.session.add(row)
-    try:
+@functools.cache
+def _insert_once(dialect: str) -> Insert:
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once per
+    dialect: building the statement cost as much as running it."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    events = WebhookEvent.__table__
+    return (insert(events).values({name: bindparam(name) for name in _STORED})
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(events.c.id))
+
+
+_STORED = ("event", "dedupe_key", "event_ts", "zoom_account_id", "payload", "received_at")
+
+
+def store(event: ZoomEvent, dedupe_key: str) -> tuple[int, bool]:
+    """Record a verified event once and commit. Returns (event id, is_new); a replay
+    returns the first copy's id.
+
+    One statement and one commit, nothing else: this runs while Zoom waits for the answer.
+    ``ON CONFLICT DO NOTHING`` instead of catching the unique violation keeps a replay as
+    cheap as a new event and leaves the transaction usable on PostgreSQL.
+    """
+    connection = db.session.connection()
+    new_id = connection.scalar(_insert_once(connection.dialect.name), {
+        "event": event.name, "dedupe_key": dedupe_key, "event_ts": event.event_ts,
+        "zoom_account_id": event.account_id, "payload": event.stored_payload(),
+        "received_at": utcnow()})
+    if new_id is not None:
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(
-            select(WebhookEvent).where(WebhookEvent.dedupe_key == dedupe_key))
-        return existing, False
-    return row, True
+        return new_id, True
+    first = connection.scalar(select(WebhookEvent.id).where(WebhookEvent.dedupe_key == dedupe_key))
+    db.session.commit()
+    return first, False
+
+
+def applies_at_once(event: ZoomEvent) -> bool:
+    """Whether the webhook route applies the event before answering.
+
+    A Marketplace removal does (rare, and the tokens must go at once); meeting events, the
+    bulk of the traffic, are applied by the worker, so answering Zoom costs one insert.
+    """
+    return isinstance(event, Deauthorization)
 
 
 def _apply_deauthorization(row: WebhookEvent, event: Deauthorization) -> str:
@@ -180,31 +210,36 @@ HANDLERS: dict[type, Callable[[WebhookEvent, Any], str]] = {
 }
 
 
+def _outcome_of(row: WebhookEvent) -> str:
+    event = from_stored(row.event, row.event_ts, row.zoom_account_id, row.payload or {})
+    handler = HANDLERS.get(type(event))
+    return handler(row, event) if handler else f"ignored: {row.event} is not used"
+
+
+def _settle(row: WebhookEvent, outcome: str) -> None:
+    row.processed_at = utcnow()
+    row.outcome = outcome[:200]
+
+
 def apply(event_id: int) -> str | None:
     """Apply one stored event if nobody has yet; returns its outcome. On failure the event
     stays pending (rolled back, the session clean for what comes next) and the error is
     raised."""
     try:
+        # SKIP LOCKED: another worker applying this event right now has it; it is not ours.
         row = db.session.scalar(select(WebhookEvent).where(
-            WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None)).with_for_update())
+            WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None))
+            .with_for_update(skip_locked=True))
         if row is None:
             db.session.rollback()
             return None
-        event = from_stored(row.event, row.event_ts, row.zoom_account_id, row.payload or {})
-        handler = HANDLERS.get(type(event))
-        outcome = handler(row, event) if handler else f"ignored: {row.event} is not used"
-        _finish(event_id, outcome)  # the commit: where the database refuses what it must
+        outcome = _outcome_of(row)
+        _settle(row, outcome)
+        db.session.commit()  # where the database refuses what it must
     except Exception:
         db.session.rollback()
         raise
     return outcome
-
-
-def _finish(event_id: int, outcome: str) -> None:
-    row = db.session.get(WebhookEvent, event_id)
-    row.processed_at = utcnow()
-    row.outcome = outcome[:200]
-    db.session.commit()
 
 
 def _mark_failed(event_id: int, error: Exception) -> None:
@@ -212,30 +247,44 @@ def _mark_failed(event_id: int, error: Exception) -> None:
     # The first line only: database errors list the statement's values after it.
     reason = str(error).split("\n", 1)[0][:150]
     try:
-        _finish(event_id, f"failed: {type(error).__name__}: {reason}")
-    except Exception as again:  # e.g. the database is gone: the next sweep tries again
+        row = db.session.get(WebhookEvent, event_id)
+        _settle(row, f"failed: {type(error).__name__}: {reason}")
+        db.session.commit()
+    except Exception as again:  # e.g. the database is gone: the next loop tries again
         db.session.rollback()
         log.warning("Zoom webhook event %s could not be marked failed: %s", event_id,
                     type(again).__name__)
 
 
 def apply_pending(limit: int = 100) -> int:
-    """Apply events stored but not applied (a process died between answering and applying).
+    """Apply the oldest events stored but not applied yet, in the order they came, in one
+    transaction (one commit for the lot: applying is a few row updates each).
 
-    An event that fails here too is marked failed with its reason, once: it is never tried
-    again every sweep, and never holds back the events after it. Returns how many were
-    looked at.
+    Each event applies inside a savepoint: one that fails is rolled back alone and then
+    marked failed with its reason, once, so it is never tried again every loop and never
+    holds back the events after it. Returns how many this call settled (applied or marked
+    failed); events another worker holds (SKIP LOCKED) are left to it.
     """
-    ids = list(db.session.scalars(select(WebhookEvent.id).where(
-        WebhookEvent.processed_at.is_(None)).order_by(WebhookEvent.id).limit(limit)))
-    db.session.commit()
-    for event_id in ids:
+    rows = list(db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.processed_at.is_(None))
+        .order_by(WebhookEvent.id).limit(limit).with_for_update(skip_locked=True)))
+    failed: list[tuple[int, Exception]] = []
+    for row in rows:
+        event_id = row.id
         try:
-            apply(event_id)
+            with db.session.begin_nested():
+                _settle(row, _outcome_of(row))
         except Exception as error:
-            # One line, no traceback: the outcome holds the reason, and a traceback a
-            # second for one bad event is what filled the disks.
-            log.warning("Zoom webhook event %s could not be applied: %s", event_id,
-                        type(error).__name__)
-            _mark_failed(event_id, error)
-    return len(ids)
+            failed.append((event_id, error))
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for event_id, error in failed:
+        # One line, no traceback: the outcome holds the reason, and a traceback a
+        # second for one bad event is what filled the disks.
+        log.warning("Zoom webhook event %s could not be applied: %s", event_id,
+                    type(error).__name__)
+        _mark_failed(event_id, error)
+    return len(rows)

@@ -16,6 +16,7 @@ from dashboard.orm import utcnow
 from dashboard.services import retry_policy
 from dashboard.services.zoom_tokens import TokenProvider
 from tests.booking_builders import (
+    apply_webhooks,
     cancel,
     drain,
     make_due,
@@ -178,6 +179,7 @@ def test_a_cancel_of_a_meeting_already_deleted_in_zoom_is_cancelled(app, connect
     with app.app_context():
         tokens, zoom = TokenProvider(zoom_extension.client_of(app)), zoom_extension.client_of(app)
         tokens.call(connected.acme.id, lambda t: zoom.delete_meeting(t, meeting_id))
+    apply_webhooks(app)
     assert meeting_of(app, booking).status == "deleted_in_zoom"  # its webhook came in
     cancel(app, booking)
     drain(app)
@@ -192,6 +194,7 @@ def test_a_meeting_in_progress_is_not_deleted_and_says_why(app, connected, sandb
     meeting_id = meeting_of(app, booking).zoom_meeting_id
     sandbox.http.post(f"{sandbox.base}/_control/meetings/{meeting_id}/start",
                       timeout=5).raise_for_status()
+    apply_webhooks(app)
     assert meeting_of(app, booking).status == "started"  # meeting.started reached the app
     cancel(app, booking)
     drain(app)
@@ -215,6 +218,7 @@ def test_started_and_ended_in_zoom_show_on_the_meeting(app, connected, sandbox):
     for action, status in (("start", "started"), ("end", "ended")):
         sandbox.http.post(f"{sandbox.base}/_control/meetings/{meeting_id}/{action}",
                           timeout=5).raise_for_status()
+        apply_webhooks(app)
         assert meeting_of(app, booking).status == status
     assert meeting_of(app, booking).last_event_ts is not None
 
@@ -229,12 +233,14 @@ def test_changes_in_zoom_by_another_user_are_noted_and_deletion_recreated_on_ret
     zoom = zoom_extension.client_of(app)
 
     zoom.update_meeting(token, meeting_id, {"duration": 55})
+    apply_webhooks(app)
     meeting = meeting_of(app, booking)
     assert meeting.status == "scheduled"
     assert meeting.note.startswith(f"Changed in Zoom by Zoom user {FRONT_DESK}: "
                                    "duration 55 min (was 30 min)")
 
     zoom.delete_meeting(token, meeting_id)
+    apply_webhooks(app)
     meeting = meeting_of(app, booking)
     assert meeting.status == "deleted_in_zoom" and FRONT_DESK in meeting.note
     retry(app, booking)

@@ -13,7 +13,7 @@ import pytest
 from dashboard.extensions import db
 from dashboard.models import WebhookEvent
 from dashboard.zoom.webhooks import MAX_BODY
-from tests.booking_builders import add_booking, meeting_of
+from tests.booking_builders import add_booking, apply_webhooks, meeting_of
 from tests.security.conftest import snapshot
 from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
@@ -105,6 +105,7 @@ def test_forged_or_stale_events_are_refused_and_change_nothing(app, client, sche
     assert response.status_code == 401, response.data
     assert response.get_json()["error"]
     assert snapshot(app) == before
+    apply_webhooks(app)  # nothing was stored for the worker to apply either
     assert meeting_of(app, scheduled).status == "scheduled"
 
 
@@ -112,6 +113,7 @@ def test_a_correctly_signed_event_does_apply(app, client, scheduled, secret):
     """The rows above prove something only if the real thing gets through."""
     raw = _started()
     assert _post(client, raw, signed_headers(secret, raw)).status_code == 200
+    apply_webhooks(app)
     assert meeting_of(app, scheduled).status == "started"
 
 
@@ -120,10 +122,12 @@ def test_a_replayed_event_is_answered_but_applied_once(app, client, scheduled, s
     headers = signed_headers(secret, raw)
     first = _post(client, raw, headers)
     assert first.get_json() == {"status": "received"}
+    assert apply_webhooks(app) == 1
     stored = snapshot(app)
     for _ in range(3):
         again = _post(client, raw, headers)
         assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
+    assert apply_webhooks(app) == 0
     assert snapshot(app) == stored
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(WebhookEvent)) == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from dashboard.extensions import db
 from dashboard.models import Meeting, WebhookEvent, Workspace
-from tests.booking_builders import cancel, meeting_of, new_booking
+from tests.booking_builders import apply_webhooks, cancel, meeting_of, new_booking
 from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
     ZOOM_USER_ID,
@@ -51,6 +51,7 @@ def _deliver(client, app, body: dict) -> WebhookEvent:
                            content_type="application/json", csrf=False)
     assert response.status_code == 200, response.data
     response.close()
+    apply_webhooks(app)  # the worker's next loop
     with app.app_context():
         event = db.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id.desc())).first()
         db.session.expunge_all()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.models import AuditEvent, Booking, ConnectionStatus, WebhookEvent
 from dashboard.orm import utcnow
-from tests.booking_builders import add_booking
+from tests.booking_builders import add_booking, apply_webhooks
 from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
     ZOOM_EMAIL,
@@ -43,11 +43,12 @@ def _post(client, raw: bytes, headers: dict[str, str], **kwargs):
 
 
 def _deliver(client, secret: str, body: dict, **kwargs):
-    """Send ``body`` the way Zoom does, then close the response so the work queued for
-    after the answer runs (the test client does not close it by itself)."""
+    """Send ``body`` the way Zoom does, then apply what was stored, as the worker's next
+    loop does."""
     raw = compact(body)
     response = _post(client, raw, signed_headers(secret, raw), **kwargs)
     response.close()
+    apply_webhooks(client.application)
     return response
 
 
@@ -74,7 +75,22 @@ def test_a_valid_event_is_answered_and_stored_once(app, client, secret, zoom):
     assert event.dedupe_key == hashlib.sha256(raw).hexdigest()
     assert event.zoom_account_id == ZOOM_ACCOUNT_ID
     assert event.payload["object"]["id"] == "81047304804"
+    assert event.processed_at is None  # applied by the worker, not while Zoom waits
+    assert apply_webhooks(app) == 1
+    [event] = _events(app)
+    assert event.processed_at is not None and event.outcome.startswith("ignored: no booking")
+
+
+def test_a_marketplace_removal_is_applied_before_the_answer(app, client, secret, world, zoom):
+    with app.app_context():
+        store_connection(world.acme.id, connected_at=utcnow() - timedelta(days=1))
+    raw = compact(deauthorized_event())
+    response = _post(client, raw, signed_headers(secret, raw))
+    assert response.status_code == 200
+    [event] = _events(app)
     assert event.processed_at is not None
+    with app.app_context():
+        assert connection_of(world.acme.id).status == ConnectionStatus.DISCONNECTED
 
 
 def test_an_event_that_fails_to_apply_is_kept_and_applied_later(
