@@ -16,14 +16,23 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10.0
 
 
+# After a failed loop (the database is down, say) the next waits twice as long, up to this.
+MAX_BACKOFF_SECONDS = 30.0
+
+
 def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
 
     Each loop also applies the Zoom webhook events stored since the last one: the webhook
     route only stores them, so Zoom's answer costs one insert.
+
+    A loop that fails is logged with its traceback once; while loops keep failing, a line
+    at the 2nd, 4th, 8th... failure and a growing pause (not a traceback a second), and one
+    line when they succeed again.
     """
     worker = outbox.worker_id()
     last_beat = float("-inf")
+    failures = 0
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
@@ -34,14 +43,37 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                     last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
                 busy = webhook_events.apply_pending() > 0 or busy
-            except Exception:
-                log.exception("Zoom worker %s: iteration failed; going on", worker)
-                db.session.rollback()
+            except Exception as error:
+                failures += 1
+                _log_failure(worker, failures, error)
+                _rollback()
+            else:
+                if failures:
+                    log.info("Zoom worker %s: working again after %d failed loops", worker,
+                             failures)
+                failures = 0
             finally:
                 db.session.remove()
-        if not busy:
+        if failures:
+            stop.wait(min(poll_seconds * 2 ** failures, MAX_BACKOFF_SECONDS))
+        elif not busy:
             stop.wait(poll_seconds)
     log.info("Zoom worker %s stopped", worker)
+
+
+def _log_failure(worker: str, failures: int, error: Exception) -> None:
+    if failures == 1:
+        log.exception("Zoom worker %s: iteration failed; going on", worker)
+    elif failures & (failures - 1) == 0:  # a power of two
+        log.warning("Zoom worker %s: still failing (%d loops in a row): %s", worker, failures,
+                    type(error).__name__)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone too: remove() discards it
+        log.debug("rollback after a failed loop failed as well", exc_info=True)
 
 
 def start_thread(app: Flask, poll_seconds: float = 1.0) -> threading.Event:

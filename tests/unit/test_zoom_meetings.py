@@ -57,7 +57,9 @@ def test_zoom_status_words_map_to_the_meetings_life(word, state):
     ("2026-12-01T10:00:00Z", datetime(2026, 12, 1, 10, tzinfo=UTC)),
     ("2026-12-01T10:00:00", datetime(2026, 12, 1, 10, tzinfo=UTC)),  # zone-less is UTC
     ("2026-12-01T11:00:00+01:00", datetime(2026, 12, 1, 10, tzinfo=UTC)),
-    ("", None), ("not a time", None), (12345, None)])
+    ("", None), ("not a time", None), (12345, None),
+    # Past the calendar's ends once moved to UTC: unreadable, not an OverflowError.
+    ("0001-01-01T00:00:00+01:00", None), ("9999-12-31T23:59:59-01:00", None)])
 def test_zoom_times_are_read_as_aware_utc(text, expected):
     assert parse_time(text) == expected
 
