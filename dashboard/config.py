@@ -68,6 +68,22 @@ def _whole(minimum: int, maximum: int | None = None) -> Parser:
     return parse
 
 
+def _seconds(minimum: float, maximum: float) -> Parser:
+    """A number of seconds from ``minimum`` to ``maximum``; fractions allowed."""
+
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+        if not minimum <= value <= maximum:  # also refuses nan
+            raise ConfigError(f"{name} must be from {minimum:g} to {maximum:g} seconds, "
+                              f"got {raw!r}")
+        return value
+
+    return parse
+
+
 def _choice(options: tuple[str, ...]) -> Parser:
     words = " or ".join(options) if len(options) == 2 else "one of " + ", ".join(options)
 
@@ -178,6 +194,15 @@ SETTINGS: tuple[Setting, ...] = (
             "how long the next attempt waits before it looks for the meeting, and how far "
             "apart the later looks for late copies are: longer than Zoom's slowest commits "
             "(~20 s)", parse=_whole(1), key="ZOOM_CREATE_SETTLE_SECONDS"),
+    Setting("LAKESIS_ZOOM_READ_TIMEOUT_SECONDS", "10", "how long a Zoom API or token call may "
+            "wait for the answer (the connect timeout is the smaller of this and 3.05 s); a "
+            "create that times out is looked for before it is made again",
+            parse=_seconds(0.1, 120), key="ZOOM_READ_TIMEOUT_SECONDS"),
+    Setting("LAKESIS_RETRY_BASE_SECONDS", "2", "the first retry's wait after Zoom failed (down, "
+            "slow, 5xx); each next one waits twice as long, with jitter",
+            parse=_seconds(0.01, 3600), key="RETRY_BASE_SECONDS"),
+    Setting("LAKESIS_RETRY_MAX_SECONDS", "900", "the longest wait between two retries",
+            parse=_seconds(0.01, 86400), key="RETRY_MAX_SECONDS"),
     Setting("LAKESIS_EMBEDDED_WORKER", "0", "1: this process also runs the Zoom worker in a "
             "thread (make run sets it; production runs `flask zoom worker` instead)",
             parse=_flag, key="EMBEDDED_WORKER"),

@@ -193,8 +193,11 @@ def _keep_zoom_copy(meeting: Meeting, data: ZoomMeeting) -> None:
 
 
 def _fail(op: Operation, error: BaseException) -> None:
-    decision = retry_policy.decide(error, op.attempts, utcnow(),
-                                   settle_seconds=_settle_seconds())
+    config = current_app.config
+    decision = retry_policy.decide(
+        error, op.attempts, utcnow(), settle_seconds=_settle_seconds(),
+        backoff_seconds=(config.get("RETRY_BASE_SECONDS", retry_policy.BASE_DELAY),
+                         config.get("RETRY_MAX_SECONDS", retry_policy.MAX_DELAY)))
     if decision.state is OperationState.WAITING and _connected_now(op.workspace_id):
         # Reconnected while this ran: the reconnect's resume_waiting could not see this
         # operation (it was running), so parking it would leave it waiting for good.

@@ -69,18 +69,21 @@ class Decision:
     hold: Hold | None = None
 
 
-def backoff(attempts: int, jitter: Jitter = random.uniform) -> float:
+def backoff(attempts: int, jitter: Jitter = random.uniform, *, base: float = BASE_DELAY,
+            most: float = MAX_DELAY) -> float:
     """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
-    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
+    delay = min(most, base * 2 ** max(attempts - 1, 0))
     return delay * jitter(0.5, 1.0)
 
 
 def decide(error: BaseException, attempts: int, now: datetime,
            jitter: Jitter = random.uniform,
-           settle_seconds: float = CREATE_SETTLE_SECONDS) -> Decision:
+           settle_seconds: float = CREATE_SETTLE_SECONDS,
+           backoff_seconds: tuple[float, float] = (BASE_DELAY, MAX_DELAY)) -> Decision:
     """How an operation that has now made ``attempts`` attempts goes on after ``error``.
 
-    ``settle_seconds``: the least wait after a create whose outcome is unknown."""
+    ``settle_seconds``: the least wait after a create whose outcome is unknown;
+    ``backoff_seconds``: the first and the longest wait between retries."""
     message = str(error) or error.__class__.__name__
     if isinstance(error, NotConnected):
         return Decision(state=OperationState.WAITING, error=message, refund_attempt=True,
@@ -96,7 +99,9 @@ def decide(error: BaseException, attempts: int, now: datetime,
         message = ("the meeting is in progress in Zoom, so it cannot be deleted now; "
                    f"Retry once it has ended ({message})")
     if retryable and attempts < MAX_ATTEMPTS:
-        wait = getattr(error, "retry_after", None) or backoff(attempts, jitter)
+        base, most = backoff_seconds
+        wait = getattr(error, "retry_after", None) or backoff(attempts, jitter, base=base,
+                                                              most=most)
         if isinstance(error, CreateOutcomeUnknown):
             wait = max(wait, settle_seconds)
         return Decision(state=OperationState.QUEUED, error=message,

@@ -44,8 +44,10 @@ def endpoints_from_config(config: Mapping[str, Any]) -> ZoomEndpoints:
 
 def client_from_config(config: Mapping[str, Any],
                        session: requests.Session | None = None) -> ZoomClient:
+    read_timeout = float(config.get("ZOOM_READ_TIMEOUT_SECONDS", 10.0))
     return ZoomClient(endpoints_from_config(config), config["ZOOM_CLIENT_ID"],
-                      config["ZOOM_CLIENT_SECRET"], session=session)
+                      config["ZOOM_CLIENT_SECRET"], session=session,
+                      connect_timeout=min(3.05, read_timeout), read_timeout=read_timeout)
 
 
 class ZoomExtension:

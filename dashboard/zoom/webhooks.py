@@ -255,11 +255,12 @@ def _name(value: Any, field: str) -> str | None:
 
 
 def _time(value: Any, field: str) -> datetime | None:
-    """A Zoom time; one past the first or last UTC date there is cannot be Zoom's."""
-    try:
-        return parse_time(value)
-    except OverflowError as error:
-        raise Rejected(400, f"field '{field}' is not a time") from error
+    """A Zoom time, or None when absent; one that is there but unreadable (not ISO 8601,
+    or past the first or last UTC date there is) cannot be Zoom's."""
+    when = parse_time(value)
+    if when is None and value not in (None, ""):
+        raise Rejected(400, f"field '{field}' is not a time")
+    return when
 
 
 def _int_in(value: Any, low: int, high: int) -> bool:

@@ -33,7 +33,6 @@ from dashboard.models import Booking, Membership, User, ZoomConnection
 from dashboard.zoom.meetings import booking_marker, format_time
 from tests.conftest import AuthActions, CSRFClient
 from tests.postgres.fleet import (
-    ROOT,
     Chaos,
     Fleet,
     change,
@@ -203,11 +202,10 @@ def test_every_booking_ends_live_cancelled_or_visibly_failed(pg_app, zoom_sandbo
     phase(started, f"{BOOKINGS} bookings made")
     _arm_faults(zoom_sandbox)
     fleet = Fleet(pg_app, tmp_path / "workers",
-                  command=(str(ROOT / ".venv/bin/python"), "-m", "tests.postgres.fleet_worker"),
                   env={"LAKESIS_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
                        "LAKESIS_ZOOM_CREATE_SETTLE_SECONDS": str(SETTLE_SECONDS),
-                       "FLEET_ZOOM_READ_TIMEOUT": str(READ_TIMEOUT),
-                       "FLEET_RETRY_BASE_DELAY": "0.25", "FLEET_RETRY_MAX_DELAY": "4"})
+                       "LAKESIS_ZOOM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
+                       "LAKESIS_RETRY_BASE_SECONDS": "0.25", "LAKESIS_RETRY_MAX_SECONDS": "4"})
     fleet.start(WORKERS)
     fleet.chaos = Chaos(rng, KILL_EVERY, MAX_KILLS)
 

@@ -85,10 +85,11 @@ def test_a_400_digit_timestamp_is_refused_not_a_crash():
     compact({"event": "meeting.updated", "payload": {"operator_id": ["zu_1"]}}),
     compact(meeting_event("meeting.updated", timezone="Europe/Lisbon\u202e")),
     compact(meeting_event("meeting.updated", start_time="9999-12-31T23:00:00-05:00")),
+    compact(meeting_event("meeting.updated", start_time="next tuesday")),
     compact({"event": "app_deauthorized", "payload": {"user_id": "u" * 65}}),
 ], ids=["nested-list", "nested-in-payload", "event_ts-1e30", "nul-in-name", "id-2^64",
         "id-30-digits", "duration-1e12", "long-name", "nul-in-account", "operator-a-list",
-        "bidi-in-zone", "start-past-last-utc-year", "user-id-65-chars"])
+        "bidi-in-zone", "start-past-last-utc-year", "start-not-a-time", "user-id-65-chars"])
 def test_hostile_shapes_are_a_bad_request(body):
     with pytest.raises(Rejected) as refused:
         _parse(body)

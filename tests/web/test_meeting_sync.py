@@ -549,3 +549,40 @@ def test_work_that_lost_the_connection_while_a_reconnect_landed_runs_again(app, 
     op = _op(app, booking)
     assert (op.state, op.attempts) == ("queued", 0)
     assert meeting_of(app, booking).status == "pending"
+
+
+@pytest.mark.parametrize("name,raw,key,value", [
+    ("LAKESIS_ZOOM_READ_TIMEOUT_SECONDS", "1.5", "ZOOM_READ_TIMEOUT_SECONDS", 1.5),
+    ("LAKESIS_RETRY_BASE_SECONDS", "0.25", "RETRY_BASE_SECONDS", 0.25),
+    ("LAKESIS_RETRY_MAX_SECONDS", "4", "RETRY_MAX_SECONDS", 4.0)])
+def test_zoom_patience_comes_from_the_settings(tmp_path, name, raw, key, value):
+    from dashboard.config import ConfigError, load_config
+
+    assert load_config({name: raw}, tmp_path)[key] == value
+    for bad in ("nonsense", "0", "nan", "-1", "1e9"):
+        with pytest.raises(ConfigError, match=name):
+            load_config({name: bad}, tmp_path)
+
+
+def test_the_zoom_client_waits_as_long_as_the_setting_says(tmp_path):
+    from dashboard.config import load_config
+    from dashboard.zoom.extension import client_from_config
+
+    assert client_from_config(load_config({}, tmp_path))._timeout == (3.05, 10.0)
+    quick = load_config({"LAKESIS_ZOOM_READ_TIMEOUT_SECONDS": "1.5"}, tmp_path)
+    assert client_from_config(quick)._timeout == (1.5, 1.5)
+
+
+def test_retries_wait_as_the_backoff_settings_say(app, acme, zoom):
+    app.config.update(RETRY_BASE_SECONDS=100.0, RETRY_MAX_SECONDS=150.0)
+    booking = _scheduled(app, acme, zoom)
+    reschedule(app, booking, duration_minutes=45)
+    for attempt in (1, 2, 3):
+        zoom.fail("update", server_error(503))
+        make_due(app)
+        before = utcnow()
+        assert drain(app) == 1
+        after = utcnow()
+        low, high = _seconds_until(_op(app, booking).next_attempt_at, before, after)
+        expected = min(150.0, 100.0 * 2 ** (attempt - 1))  # times uniform(0.5, 1)
+        assert expected * 0.5 - 1 <= low and high <= expected + 1, (attempt, low, high)
