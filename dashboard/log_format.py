@@ -24,6 +24,8 @@ from pythonjsonlogger.json import JsonFormatter
 from werkzeug.wrappers import Response
 
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Terminal colour codes (the dev server colours its access lines): noise in a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _operation_id: ContextVar[int | None] = ContextVar("operation_id", default=None)
 
 
@@ -61,11 +63,19 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _PlainJsonFormatter(JsonFormatter):
+    def process_log_record(self, log_data: dict) -> dict:
+        message = log_data.get("message")
+        if isinstance(message, str) and "\x1b" in message:
+            log_data["message"] = _ANSI.sub("", message)
+        return log_data
+
+
 def _formatter(log_format: str) -> logging.Formatter:
     if log_format == "text":
         return logging.Formatter("%(asctime)s %(levelname)s %(name)s "
                                  "[%(request_id)s %(operation_id)s] %(message)s")
-    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s "
+    return _PlainJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s "
                          "%(request_id)s %(operation_id)s",
                          rename_fields={"asctime": "time", "levelname": "level",
                                         "name": "logger"},

@@ -49,6 +49,13 @@ def test_records_inside_an_operation_carry_its_id(app, capsys):
     assert first["request_id"] is None
 
 
+def test_the_dev_server_s_colours_stay_out_of_json_lines(app, capsys):
+    capsys.readouterr()
+    logging.getLogger("werkzeug").info('"\x1b[35m\x1b[1mPOST /webhooks/zoom HTTP/1.1\x1b[0m" 200 -')
+    [line] = _lines(capsys.readouterr().err)
+    assert line["message"] == '"POST /webhooks/zoom HTTP/1.1" 200 -'
+
+
 def test_text_format_is_plain_lines():
     record = logging.LogRecord("dashboard", logging.WARNING, __file__, 1, "plain %s", ("words",),
                                None)
