@@ -9,22 +9,30 @@ import time
 from flask import Flask
 
 from dashboard.extensions import db
-from dashboard.services import meeting_sync, outbox, webhook_events, worker_heartbeat
+from dashboard.services import (
+    meeting_sync,
+    outbox,
+    webhook_delivery,
+    webhook_events,
+    worker_heartbeat,
+)
 
 log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
+EVENT_PURGE_SECONDS = 3600.0
 
 
 def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
 
     Also applies webhook events that were stored but never applied (a process that died
-    between answering Zoom and applying the event).
+    between answering Zoom and applying the event), sends due outbound webhook deliveries,
+    and deletes events past their retention.
     """
     worker = outbox.worker_id()
-    last_sweep = last_beat = float("-inf")
+    last_sweep = last_beat = last_purge = float("-inf")
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
@@ -34,6 +42,10 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                     worker_heartbeat.beat(worker)
                     last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
+                busy = webhook_delivery.run_once(worker) or busy
+                if time.monotonic() - last_purge > EVENT_PURGE_SECONDS:
+                    webhook_delivery.purge_expired()
+                    last_purge = time.monotonic()
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()
                     last_sweep = time.monotonic()
