@@ -25,6 +25,20 @@ def _host_port(url: str) -> tuple[str, int | None]:
     return (parts.hostname or "").lower().rstrip("."), port
 
 
+def _same_server(host: str, own_host: str) -> bool:
+    """Whether two host names are one server: the same name, or both this machine."""
+    return host == own_host or (_loopback(host) and _loopback(own_host))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check(url: str, *, production: bool, own_urls: tuple[str, ...]) -> str:
     """The URL as it will be stored, or BadUrl."""
     url = url.strip()
@@ -47,7 +61,8 @@ def check(url: str, *, production: bool, own_urls: tuple[str, ...]) -> str:
                      "delivery instead.")
     if parts.fragment:
         raise BadUrl("The URL must not have a #fragment.")
-    if any(_host_port(own) == (host, port) for own in own_urls):
+    if any(_same_server(host, own_host) and port == own_port
+           for own_host, own_port in map(_host_port, own_urls)):
         raise BadUrl("The URL points at this Lakesis dashboard itself; enter the booking "
                      "workflow's address.")
     if production:

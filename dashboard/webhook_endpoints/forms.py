@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from dashboard.plain_text import PlainText
 from dashboard.services.webhook_endpoints import EVENT_TYPES
 
-TYPE_CHOICES = [(kind, kind) for kind in EVENT_TYPES]
+TYPE_CHOICES = list(EVENT_TYPES)
 
 
 class TypesField(SelectMultipleField):
