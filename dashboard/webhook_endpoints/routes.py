@@ -82,6 +82,8 @@ def create() -> Response | tuple[str, int]:
 def _detail(endpoint: WebhookEndpoint, status: int = 200, *, types_form: TypesForm | None = None,
             replay_form: ReplayForm | None = None) -> Response:
     before = request.args.get("before", type=int)
+    if before is not None and not 0 < before < 2**53:
+        before = None  # no attempt has such an id: the first page
     log = webhook_endpoints.attempts(current_workspace(), endpoint.id, before)
     secret = None
     if session.get(REVEAL) == endpoint.id:

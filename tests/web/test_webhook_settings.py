@@ -98,7 +98,7 @@ def _production(app, monkeypatch, addresses: list[str]) -> None:
 
 
 @pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.7", "127.0.0.1", "::1",
-                                     "fd00:ec2::254", "192.168.1.20", "0.0.0.0"])
+                                     "fd00:ec2::254", "192.168.1.20", "0.0.0.0"])  # noqa: S104
 def test_production_refuses_hosts_that_resolve_inside_the_network(app, monkeypatch, address):
     _production(app, monkeypatch, ["93.184.215.14", address])
     with pytest.raises(endpoint_urls.BadUrl, match="internal address"):
