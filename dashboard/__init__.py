@@ -93,11 +93,13 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.integrations import bp as integrations_bp
     from dashboard.members import bp as members_bp
     from dashboard.ops import bp as ops_bp
+    from dashboard.webhook_endpoints import bp as webhook_endpoints_bp
     from dashboard.webhooks import bp as webhooks_bp
     from dashboard.workspaces import bp as workspaces_bp
 
     for blueprint in (auth_bp, workspaces_bp, bookings_bp, health_bp, members_bp, api_keys_bp,
-                      audit_log_bp, integrations_bp, webhooks_bp, api_bp, ops_bp):
+                      audit_log_bp, integrations_bp, webhook_endpoints_bp, webhooks_bp, api_bp,
+                      ops_bp):
         app.register_blueprint(blueprint)
 
 

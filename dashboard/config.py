@@ -211,6 +211,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LAKESIS_WORKER_HEARTBEAT_MAX_AGE", "60", "seconds since the newest Zoom worker "
             "heartbeat after which GET /readyz answers 503", parse=_whole(1),
             key="WORKER_HEARTBEAT_MAX_AGE_SECONDS"),
+    Setting("LAKESIS_WEBHOOK_CONNECT_TIMEOUT", "5", "seconds a webhook delivery waits to "
+            "connect to the receiver", parse=_whole(1, 60), key="WEBHOOK_CONNECT_TIMEOUT"),
+    Setting("LAKESIS_WEBHOOK_READ_TIMEOUT", "10", "seconds a webhook delivery waits for the "
+            "receiver's answer; slower counts as a failed attempt", parse=_whole(1, 120),
+            key="WEBHOOK_READ_TIMEOUT"),
+    Setting("LAKESIS_WEBHOOK_LEASE_SECONDS", "60", "how long a worker's claim on a webhook "
+            "delivery lasts; a killed worker's delivery is sent again after it (same "
+            "webhook-id). Keep it above the two timeouts together", parse=_whole(1),
+            key="WEBHOOK_LEASE_SECONDS"),
+    Setting("LAKESIS_WEBHOOK_PAUSE_AFTER_HOURS", "72", "an endpoint failing every attempt "
+            "this long is paused (its admins told); 410 Gone pauses it at once",
+            parse=_whole(1), key="WEBHOOK_PAUSE_AFTER_HOURS"),
+    Setting("LAKESIS_WEBHOOK_SECRET_GRACE_HOURS", "24", "after a signing secret is rotated, "
+            "how long deliveries are signed with the old one too", parse=_whole(0),
+            key="WEBHOOK_SECRET_GRACE_HOURS"),
+    Setting("LAKESIS_EVENT_RETENTION_DAYS", "30", "how long events (the pull feed, webhook "
+            "deliveries and their log) are kept; the worker deletes older ones",
+            parse=_whole(1), key="EVENT_RETENTION_DAYS"),
 )
 
 #: What is not the environment's to choose.

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.api.event_routes import DEFAULT_LIMIT as EVENTS_DEFAULT_LIMIT
+from dashboard.api.event_routes import MAX_LIMIT as EVENTS_MAX_LIMIT
 from dashboard.api.json_body import MAX_BODY
 from dashboard.api.list_params import DEFAULT_LIMIT, MAX_LIMIT, MAX_SEARCH, STATUSES
 from dashboard.services.booking_input import KINDS, MAX_DURATION, MIN_DURATION, TEXT_LIMITS
+from dashboard.services.webhook_endpoints import EVENT_TYPES
 
 JSON = "application/json"
 
@@ -161,6 +164,48 @@ SCHEMAS: dict[str, Any] = {
                                            "last one."},
         },
     },
+    "Event": {
+        "type": "object",
+        "required": ["id", "cursor", "type", "created_at", "data"],
+        "additionalProperties": False,
+        "description": "One event; a webhook's body is exactly this object.",
+        "properties": {
+            "id": {"type": "string", "description": "Stable id: the `webhook-id` header of "
+                                                     "every delivery and replay. Dedupe on it."},
+            "cursor": {"type": "string", "pattern": "^[0-9]+$",
+                       "description": "Its place in the feed: pass as `after`."},
+            "type": {"type": "string", "enum": list(EVENT_TYPES)},
+            "created_at": _DATE_TIME,
+            "data": {
+                "type": "object",
+                "additionalProperties": True,
+                "description": "Meeting events carry the booking's `booking_id` and "
+                               "`external_ref`. `meeting.ready`: `join_url`, `passcode`, "
+                               "`start` (`utc`, `local`, `timezone`), `duration_minutes`, "
+                               "`host`. `meeting.changed`: `old` and `new` time (and "
+                               "`join_url` when `recreated`). `meeting.failed`: `cause`, "
+                               "`next_step`, `zoom_code`. Connection events: `reason`, "
+                               "`reconnect_url`. Never the host's start link or a token.",
+                "properties": {
+                    "booking_id": {"type": "string"},
+                    "external_ref": {"type": "string"},
+                },
+            },
+        },
+    },
+    "EventPage": {
+        "type": "object",
+        "required": ["data", "next_cursor", "has_more"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {"type": "array", "items": _ref("Event")},
+            "next_cursor": {"type": "string", "pattern": "^[0-9]+$",
+                            "description": "Pass as `after` next time (the same `after` "
+                                           "when nothing new came)."},
+            "has_more": {"type": "boolean",
+                         "description": "More events wait: ask again at once."},
+        },
+    },
 }
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": {"schema": {"type": "string"},
@@ -254,6 +299,30 @@ PATHS: dict[str, Any] = {
             "description": "Takes no body. Cancelling a cancelled booking changes nothing.",
             "responses": {"200": _BOOKING, "401": _error("Unauthorized"),
                           "404": _error("NotFound")},
+        },
+    },
+    "/events": {
+        "get": {
+            "operationId": "listEvents",
+            "summary": "The workspace's events in order (the pull feed)",
+            "description": "The same events as the webhooks (Settings > Webhooks), for a "
+                           "workflow that cannot receive them: poll with the last "
+                           "`next_cursor` as `after`. Events are kept "
+                           "`LAKESIS_EVENT_RETENTION_DAYS` days (30 by default).",
+            "parameters": [
+                {"name": "after", "in": "query",
+                 "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                 "description": "A `cursor` (or `next_cursor`) already read; leave out to "
+                                "start from the oldest kept event."},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": EVENTS_MAX_LIMIT,
+                            "default": EVENTS_DEFAULT_LIMIT}},
+            ],
+            "responses": {
+                "200": _json("EventPage", "The next events, oldest first."),
+                "401": _error("Unauthorized"),
+                "422": _error("Invalid"),
+            },
         },
     },
     "/openapi.json": {

@@ -4,6 +4,15 @@ from dashboard.models.accounts import Membership, Permission, Role, User, Worksp
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
 from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
+from dashboard.models.booking_event import (
+    DeliveryAttempt,
+    DeliveryState,
+    EndpointState,
+    Event,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
@@ -20,6 +29,11 @@ __all__ = [
     "Booking",
     "BookingState",
     "ConnectionStatus",
+    "DeliveryAttempt",
+    "DeliveryState",
+    "EndpointState",
+    "Event",
+    "EventType",
     "Invitation",
     "LoginFailure",
     "Meeting",
@@ -34,6 +48,8 @@ __all__ = [
     "Role",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "WorkerHeartbeat",
     "Workspace",

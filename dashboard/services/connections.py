@@ -24,7 +24,7 @@ from dashboard.models import (
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, outbox
+from dashboard.services import ServiceError, connection_events, outbox
 from dashboard.services.accounts import membership_in
 from dashboard.services.audit import Actor, record
 from dashboard.services.zoom_tokens import mark_needs_reauth, store_tokens, wipe_tokens
@@ -192,6 +192,8 @@ def disconnect(workspace: Workspace, user: User) -> DisconnectResult:
     connection.status_reason = f"Disconnected by {user.email}"[:200]
     connection.status_changed_at = now
     connection.last_error = connection.last_error_at = None
+    connection_events.disconnected(workspace.id, "Disconnected from the Lakesis dashboard "
+                                   "by a workspace admin.")
     db.session.commit()
     revoke_error = None
     if token:
@@ -247,6 +249,7 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
             connection.status = ConnectionStatus.DISCONNECTED.value
             connection.status_reason = MARKETPLACE_REASON
             connection.status_changed_at = utcnow()
+            connection_events.disconnected(connection.workspace_id, MARKETPLACE_REASON)
             affected.append(connection.workspace_id)
         if not keep_user_data:
             _forget_zoom_user(connection)

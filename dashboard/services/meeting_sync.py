@@ -34,7 +34,7 @@ from dashboard.models import (
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import meeting_lookup, outbox, retry_policy
+from dashboard.services import meeting_events, meeting_lookup, outbox, retry_policy
 from dashboard.services.audit import Actor, record
 from dashboard.services.connections import connection_of
 from dashboard.services.meeting_defaults import defaults_for
@@ -129,6 +129,7 @@ def _settle_seconds() -> float:
 
 def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
     meeting = op.booking.meeting
+    before = meeting_events.Before.of(meeting)
     if outcome.status is not None:
         meeting.status = outcome.status.value
     if outcome.zoom:
@@ -147,6 +148,7 @@ def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
                    ("booking", op.booking_id, op.booking.external_ref), zoom_meeting_id=copy)
     meeting.last_error = None
     meeting.last_synced_at = utcnow()
+    meeting_events.settled(OperationKind(op.kind), op.booking, before, outcome.zoom)
     if job.maybe_created:
         _look_again_later(op, outcome, utcnow() + timedelta(seconds=_settle_seconds()))
         return
@@ -214,6 +216,9 @@ def _fail(op: Operation, error: BaseException) -> None:
         meeting.note = decision.meeting_note
     if decision.meeting_error is not None:
         meeting.last_error = decision.meeting_error
+    if decision.state in OperationState.GAVE_UP:
+        meeting_events.gave_up(op.booking, decision.meeting_error or decision.error, error,
+                               retryable=decision.state == OperationState.DEAD)
     hold = decision.hold
     if hold is not None:
         host = None

@@ -18,13 +18,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
+    EventType,
     Meeting,
     MeetingStatus,
     WebhookEvent,
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import connections
+from dashboard.services import booking_events, connections
 from dashboard.zoom.webhooks import (
     Deauthorization,
     MeetingChange,
@@ -151,6 +152,11 @@ def _apply_deleted(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> 
     who = event.operator_id or "someone"
     meeting.note = (f"Deleted in Zoom by Zoom user {who}: Retry (or a reschedule) creates "
                     f"a new meeting.")[:500]
+    # MERGE: the drift work owns meeting.needs_attention (drift and deletion); this is the
+    # deletion case only, with the payload it should keep.
+    booking_events.record_once(EventType.MEETING_NEEDS_ATTENTION, {
+        "reason": "deleted_in_zoom", "zoom_meeting_id": meeting.zoom_meeting_id,
+        "next_step": "Retry (or reschedule) the booking to create a new meeting."}, booking)
     return "meeting deleted in Zoom"
 
 

@@ -5,44 +5,65 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask
 
 from dashboard.extensions import db
-from dashboard.services import meeting_sync, outbox, webhook_events, worker_heartbeat
+from dashboard.services import (
+    meeting_sync,
+    outbox,
+    webhook_delivery,
+    webhook_events,
+    worker_heartbeat,
+)
 
 log = logging.getLogger(__name__)
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
-
-
+EVENT_PURGE_SECONDS = 3600.0
 # After a failed loop (the database is down, say) the next waits twice as long, up to this.
 MAX_BACKOFF_SECONDS = 30.0
 
 
-def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-    """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
+class _Every:
+    """Runs ``task`` at most once every ``seconds`` (the first call runs it)."""
 
-    Each loop also applies the Zoom webhook events stored since the last one: the webhook
-    route only stores them, so Zoom's answer costs one insert.
+    def __init__(self, seconds: float, task: Callable[[], object]) -> None:
+        self.seconds, self.task, self.last = seconds, task, float("-inf")
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last > self.seconds:
+            self.task()
+            self.last = time.monotonic()
+
+
+def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+    """Run due work until ``stop`` is set; sleep ``poll_seconds`` when idle.
+
+    Each loop runs one due outbox operation, applies the Zoom webhook events stored since
+    the last loop (the webhook route only stores them, so Zoom's answer costs one insert)
+    and sends one due outbound webhook delivery; now and then it beats its heartbeat and
+    deletes events past their retention.
 
     A loop that fails is logged with its traceback once; while loops keep failing, a line
     at the 2nd, 4th, 8th... failure and a growing pause (not a traceback a second), and one
     line when they succeed again.
     """
     worker = outbox.worker_id()
-    last_beat = float("-inf")
+    periodic = [_Every(HEARTBEAT_SECONDS, lambda: worker_heartbeat.beat(worker)),
+                _Every(EVENT_PURGE_SECONDS, webhook_delivery.purge_expired)]
     failures = 0
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
         with app.app_context():
             try:
-                if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                    worker_heartbeat.beat(worker)
-                    last_beat = time.monotonic()
+                for task in periodic:
+                    task()
                 busy = meeting_sync.run_once(worker)
                 busy = webhook_events.apply_pending() > 0 or busy
+                busy = webhook_delivery.run_once(worker) or busy
             except Exception as error:
                 failures += 1
                 _log_failure(worker, failures, error)

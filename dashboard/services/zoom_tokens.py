@@ -20,6 +20,7 @@ from dashboard import metrics, token_cipher
 from dashboard.extensions import db, zoom
 from dashboard.models import ConnectionStatus, ZoomConnection
 from dashboard.orm import utcnow
+from dashboard.services import connection_events
 from dashboard.services.audit import Actor, record
 from dashboard.zoom.client import TokenSet, ZoomClient
 from dashboard.zoom.errors import AccessTokenExpired, InvalidGrant, MissingScope, ZoomError
@@ -68,6 +69,7 @@ def mark_needs_reauth(connection: ZoomConnection, reason: str,
     wipe_tokens(connection)
     record(connection.workspace_id, Actor.zoom(), "zoom.needs_reauth",
            ("zoom_connection", connection.id, "Zoom"), reason=reason)
+    connection_events.needs_reauthorization(connection.workspace_id, reason)
 
 
 class TokenProvider:

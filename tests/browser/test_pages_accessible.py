@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dashboard.extensions import db
-from dashboard.models import ConnectionStatus, Workspace
+from dashboard.models import ConnectionStatus, DeliveryAttempt, WebhookDelivery, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import api_keys
+from dashboard.services import api_keys, booking_events, webhook_endpoints
 from dashboard.services.audit import Actor
 from tests.booking_builders import add_booking
 from tests.browser.conftest import ARTIFACTS, sign_in
@@ -23,7 +24,8 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("failed", "active", "failed"), ("waiting_for_connection", "active", "waiting"),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
 ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
-               "/settings/members", "/settings/api-keys", "/audit", "/health", "/account",
+               "/settings/members", "/settings/api-keys", "/settings/webhooks",
+               "/settings/webhooks/{endpoint}", "/audit", "/health", "/account",
                "/zoom-sandbox/"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
                  "/account"]
@@ -42,9 +44,27 @@ def filled(app, world):
                 start=(utcnow() + timedelta(days=1, hours=n)).replace(microsecond=0))
         api_keys.issue(db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
                        "booking workflow (production)", world.admin.id)
+        ids["endpoint"] = _endpoint_with_a_log(world.acme.id)
         store_connection(world.acme.id, status=ConnectionStatus.NEEDS_REAUTH.value,
                          connected_by_id=world.admin.id)
     return ids
+
+
+def _endpoint_with_a_log(workspace_id: int) -> int:
+    """A webhook endpoint with a long URL, one delivery and a failed attempt in its log."""
+    endpoint = webhook_endpoints.create(
+        db.session.get(Workspace, workspace_id), Actor.system(),
+        "https://booking-workflow.lake-clinic.example.test/integrations/zoom/webhooks/in",
+        list(webhook_endpoints.EVENT_TYPES))
+    booking_events.record(workspace_id, "connection.disconnected", {"reason": "a11y"})
+    db.session.flush()
+    delivery = db.session.scalar(select(WebhookDelivery))
+    db.session.add(DeliveryAttempt(endpoint_id=endpoint.id, delivery_id=delivery.id, attempt=1,
+                                   delivered=False, status_code=503, latency_ms=120,
+                                   response_excerpt="Service Unavailable",
+                                   error="the receiver answered HTTP 503"))
+    db.session.commit()
+    return endpoint.id
 
 
 def _overflow(page) -> int:
@@ -79,10 +99,10 @@ def test_every_page_fits_and_passes_axe(page, world, filled, sandbox, width):
     page.set_viewport_size({"width": width, "height": 900})
     assert _audit(page, ["/login"], "signed-out", width) == []
     sign_in(page, "admin@acme.test", PASSWORD)
-    paths = [p.format(failed=filled["failed"]) for p in ADMIN_PAGES]
+    paths = [p.format(**filled) for p in ADMIN_PAGES]
     assert _audit(page, paths, "admin", width) == []
     page.goto("/")  # the sandbox's page, last, has no Sign out
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "support@acme.test", PASSWORD)
-    paths = [p.format(failed=filled["failed"]) for p in SUPPORT_PAGES]
+    paths = [p.format(**filled) for p in SUPPORT_PAGES]
     assert _audit(page, paths, "support", width) == []

@@ -17,11 +17,13 @@ from flask import Flask
 from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import select
 
+from dashboard import token_cipher
 from dashboard.extensions import db
-from dashboard.models import ApiKey, Booking, Meeting, Membership, Workspace
+from dashboard.models import ApiKey, Booking, Meeting, Membership, WebhookEndpoint, Workspace
 from dashboard.orm import utcnow
 from dashboard.services import api_keys
 from dashboard.services.audit import Actor
+from dashboard.services.webhook_endpoints import new_secret
 from tests.security import tally
 from tests.zoom_builders import endpoints, token_body
 
@@ -118,7 +120,13 @@ def record_ids(workspace: Workspace) -> dict[str, int]:
     booking.meeting = Meeting(workspace_id=workspace.id, status="failed")
     db.session.add(booking)
     db.session.flush()
-    ids = {"membership_id": member.id, "key_id": key.id, "booking_id": booking.id}
+    endpoint = WebhookEndpoint(workspace_id=workspace.id, url="https://hooks.example.test/in",
+                               event_types="meeting.ready",
+                               secret_enc=token_cipher.encrypt(new_secret()))
+    db.session.add(endpoint)
+    db.session.flush()
+    ids = {"membership_id": member.id, "key_id": key.id, "booking_id": booking.id,
+           "endpoint_id": endpoint.id}
     db.session.commit()
     return ids
 

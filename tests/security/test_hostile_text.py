@@ -157,6 +157,8 @@ FORMS = {
     "member-role": ("POST", "/settings/members",
                     lambda t: {"email": "new.person@acme.test", "role": t}),
     "api-key-name": ("POST", "/settings/api-keys", lambda t: {"name": t}),
+    "webhook-url": ("POST", "/settings/webhooks",
+                    lambda t: {"url": t, "event_types": "meeting.ready"}),
     "defaults-timezone": ("POST", "/settings/integrations/meeting-defaults",
                           lambda t: {"default_duration_minutes": "30", "timezone": t}),
     "defaults-duration": ("POST", "/settings/integrations/meeting-defaults",
@@ -175,7 +177,8 @@ FORMS = {
 
 #: Where what a form keeps is listed afterwards.
 SHOWN_ON = {"member-email": "/settings/members", "member-name": "/settings/members",
-            "api-key-name": "/settings/api-keys", "defaults-timezone": "/settings/integrations",
+            "api-key-name": "/settings/api-keys", "webhook-url": "/settings/webhooks",
+            "defaults-timezone": "/settings/integrations",
             "reschedule-timezone": "/bookings", "member-role": "/audit"}
 
 
