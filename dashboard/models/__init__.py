@@ -6,6 +6,7 @@ from dashboard.models.audit import AuditEvent
 from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
+from dashboard.models.mail import MailKind, MailMessage, MailState, WorkspaceMailSettings
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.user_session import UserSession
@@ -22,6 +23,9 @@ __all__ = [
     "ConnectionStatus",
     "Invitation",
     "LoginFailure",
+    "MailKind",
+    "MailMessage",
+    "MailState",
     "Meeting",
     "MeetingDefaults",
     "MeetingStatus",
@@ -37,5 +41,6 @@ __all__ = [
     "WebhookEvent",
     "WorkerHeartbeat",
     "Workspace",
+    "WorkspaceMailSettings",
     "ZoomConnection",
 ]
