@@ -107,6 +107,9 @@ def mount_zoom_sandbox(app: Flask) -> None:
         from dashboard import sandbox
 
         sandbox.init_app(app)
+        if app.config["EMBEDDED_WORKER"]:
+            # make run: the mail the embedded worker sends lands in the sandbox's catcher.
+            sandbox.start_mail_catcher(app, app.config["ZOOM_SANDBOX_SMTP_PORT"])
 
 
 def register_security_headers(app: Flask) -> None:

@@ -248,6 +248,12 @@ def deauthorize(zoom_user_id: str | None, zoom_account_id: str | None, keep_user
             connection.status_reason = MARKETPLACE_REASON
             connection.status_changed_at = utcnow()
             affected.append(connection.workspace_id)
+            # MERGE: replace with booking_events subscriber (connection.disconnected ->
+            # customer_mail.on_connection_event); at most one alert a day either way.
+            from dashboard.services import customer_mail
+
+            customer_mail.on_connection_event(connection.workspace_id,
+                                              "connection.disconnected")
         if not keep_user_data:
             _forget_zoom_user(connection)
     return affected

@@ -147,12 +147,31 @@ def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
                    ("booking", op.booking_id, op.booking.external_ref), zoom_meeting_id=copy)
     meeting.last_error = None
     meeting.last_synced_at = utcnow()
+    _tell_customer(op, outcome)
     if job.maybe_created:
         _look_again_later(op, outcome, utcnow() + timedelta(seconds=_settle_seconds()))
         return
     if op.kind != OperationKind.RESYNC:  # create/update/cancel settled what Zoom holds
         meeting.create_unconfirmed = False
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
+
+
+def _tell_customer(op: Operation, outcome: Outcome) -> None:
+    # MERGE: replace with booking_events subscriber (meeting.ready / meeting.changed /
+    # meeting.cancelled -> customer_mail.on_booking_event(event.workspace_id, event.booking,
+    # event.type)); until then the customer's invitation follows the work that changed it.
+    # Idempotent: both wired at once mail nothing twice.
+    from dashboard.services import customer_mail
+
+    if op.kind == OperationKind.CANCEL:
+        event = "meeting.cancelled"
+    elif op.kind == OperationKind.UPDATE or outcome.recreated:
+        event = "meeting.changed"
+    elif op.kind == OperationKind.CREATE:
+        event = "meeting.ready"
+    else:
+        return
+    customer_mail.on_booking_event(op.workspace_id, op.booking, event)
 
 
 def _meetings(ids: tuple[int, ...]) -> str:

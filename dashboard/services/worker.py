@@ -9,7 +9,13 @@ import time
 from flask import Flask
 
 from dashboard.extensions import db
-from dashboard.services import meeting_sync, outbox, webhook_events, worker_heartbeat
+from dashboard.services import (
+    mail_delivery,
+    meeting_sync,
+    outbox,
+    webhook_events,
+    worker_heartbeat,
+)
 
 log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
@@ -21,7 +27,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
 
     Also applies webhook events that were stored but never applied (a process that died
-    between answering Zoom and applying the event).
+    between answering Zoom and applying the event), and sends the mail outbox, one message
+    an iteration beside one operation.
     """
     worker = outbox.worker_id()
     last_sweep = last_beat = float("-inf")
@@ -34,6 +41,7 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                     worker_heartbeat.beat(worker)
                     last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
+                busy = mail_delivery.run_once(worker) or busy
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()
                     last_sweep = time.monotonic()

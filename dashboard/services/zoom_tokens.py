@@ -68,6 +68,12 @@ def mark_needs_reauth(connection: ZoomConnection, reason: str,
     wipe_tokens(connection)
     record(connection.workspace_id, Actor.zoom(), "zoom.needs_reauth",
            ("zoom_connection", connection.id, "Zoom"), reason=reason)
+    # MERGE: replace with booking_events subscriber (connection.needs_reauthorization ->
+    # customer_mail.on_connection_event); at most one alert a day, so both wired is harmless.
+    from dashboard.services import customer_mail
+
+    customer_mail.on_connection_event(connection.workspace_id,
+                                      "connection.needs_reauthorization")
 
 
 class TokenProvider:
