@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -24,6 +25,11 @@ class Received:
     @property
     def message_id(self) -> str:
         return str(self.message["Message-ID"])
+
+    @property
+    def subject(self) -> str:
+        # A long subject is folded on the wire; unfolded, Python keeps the fold's space.
+        return str(self.message["Subject"]).strip()
 
     def attachments(self) -> list[EmailMessage]:
         return list(self.message.iter_attachments())
@@ -51,6 +57,7 @@ class SmtpServer:
         return "250 OK"
 
     def start(self) -> SmtpServer:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # quiet, as in the app
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self

@@ -7,7 +7,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from dashboard.access import current_workspace, requires
@@ -21,8 +21,9 @@ from dashboard.services.audit import Actor
 class CustomerEmailForm(FlaskForm):
     email_customers = RadioField(
         "Email customers their invitation",
-        choices=[("on", "On: send the invitation, its updates and its cancellation"),
-                 ("off", "Off: the booking workflow sends its own")],
+        choices=[SelectChoice("on", "On: send the invitation, its updates and its "
+                              "cancellation"),
+                 SelectChoice("off", "Off: the booking workflow sends its own")],
         validators=[InputRequired("Choose on or off.")])
 
 

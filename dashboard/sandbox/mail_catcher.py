@@ -76,6 +76,8 @@ class MailCatcher:
 
 def start(engine: Engine, port: int, host: str = "127.0.0.1") -> MailCatcher | None:
     """Serve SMTP on ``host:port`` in a thread; None (logged) if the port is taken."""
+    # aiosmtpd logs every sender and recipient at INFO: customers' addresses stay out.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(_Handler(engine), hostname=host, port=port,
                             data_size_limit=MAX_MESSAGE_BYTES)
     try:
