@@ -38,8 +38,17 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_template_globals(app)
     register_error_handlers(app)
     register_commands(app)
+    subscribe_to_events()
     start_embedded_worker(app)
     return app
+
+
+def subscribe_to_events() -> None:
+    """What follows each recorded event in its transaction: the customer's and the admins'
+    email (the webhook deliveries are written by ``booking_events`` itself)."""
+    from dashboard.services import customer_mail
+
+    customer_mail.subscribe()
 
 
 def configure_logging(app: Flask) -> None:
@@ -109,6 +118,9 @@ def mount_zoom_sandbox(app: Flask) -> None:
         from dashboard import sandbox
 
         sandbox.init_app(app)
+        if app.config["EMBEDDED_WORKER"]:
+            # make run: the mail the embedded worker sends lands in the sandbox's catcher.
+            sandbox.start_mail_catcher(app, app.config["ZOOM_SANDBOX_SMTP_PORT"])
 
 
 def register_security_headers(app: Flask) -> None:

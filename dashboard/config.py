@@ -95,6 +95,30 @@ def _choice(options: tuple[str, ...]) -> Parser:
     return parse
 
 
+def _smtp_url(name: str, raw: str) -> str:
+    from dashboard.mail_transport import SmtpTarget
+
+    try:
+        SmtpTarget.from_url(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} {error}") from error
+    return raw
+
+
+def _mail_from(name: str, raw: str) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    display, address = parseaddr(raw)
+    if "@" not in address:
+        raise ConfigError(f"{name} must be an address such as Lakesis <bookings@example.com>")
+    try:
+        Address(display_name=display, addr_spec=address)
+    except (ValueError, IndexError) as error:
+        raise ConfigError(f"{name} is not a valid address: {raw!r}") from error
+    return raw
+
+
 def _fernet_keys(name: str, raw: str) -> tuple[str, ...]:
     """Comma-separated Fernet keys, each checked."""
     keys = tuple(k.strip() for k in raw.split(",") if k.strip())
@@ -208,6 +232,18 @@ SETTINGS: tuple[Setting, ...] = (
             parse=_flag, key="EMBEDDED_WORKER"),
     Setting("METRICS_TOKEN", None, "bearer token a Prometheus scraper sends to GET /metrics; "
             "unset: only this machine (loopback) may scrape"),
+    Setting("ZOOM_SANDBOX_SMTP_PORT", "8025", "sandbox mode only: port of the local mail "
+            "catcher that make run starts on 127.0.0.1 (its mail shows at /zoom-sandbox/mail)",
+            parse=_whole(1, 65535), sandbox_only=True),
+    Setting("SMTP_URL", None, "mail server: smtp://user:pass@host:port (?starttls=1 to "
+            "upgrade with STARTTLS) or smtps://user:pass@host:port (TLS); unset in sandbox "
+            "mode: the sandbox's mail catcher; unset in live mode: mail waits in the outbox",
+            parse=_smtp_url),
+    Setting("MAIL_FROM", "Lakesis <lakesis@localhost>", "the From of every email Lakesis "
+            "sends (customers' invitations, admins' alerts)", parse=_mail_from),
+    Setting("SMTP_TIMEOUT_SECONDS", "20", "how long one SMTP conversation may take before "
+            "the send counts as failed (and is retried with the same Message-ID)",
+            parse=_whole(1, 300)),
     Setting("LAKESIS_WORKER_HEARTBEAT_MAX_AGE", "60", "seconds since the newest Zoom worker "
             "heartbeat after which GET /readyz answers 503", parse=_whole(1),
             key="WORKER_HEARTBEAT_MAX_AGE_SECONDS"),
@@ -292,8 +328,10 @@ def load_config(
     config.update(TESTING=env == "testing", SESSION_COOKIE_SECURE=production,
                   REMEMBER_COOKIE_SECURE=production)
     config.update(overrides)
+    _default_mail_server(config)
     if production:
         _refuse_sandbox_in_production(config, environ)
+        _refuse_plaintext_smtp(config)
     return config
 
 
@@ -321,6 +359,23 @@ def _provide_secrets(values: dict[str, Any], env: str, instance_path: Path) -> N
         made = (_dev_secret(instance_path, secret.filename, secret.make)
                 if env == "development" else secret.make())
         values[setting.name] = setting.parse(setting.name, made)
+
+
+def _default_mail_server(config: dict[str, Any]) -> None:
+    """Sandbox mode sends mail to the sandbox's catcher unless told otherwise."""
+    if not config.get("SMTP_URL") and config["ZOOM_MODE"] == "sandbox":
+        config["SMTP_URL"] = f"smtp://127.0.0.1:{config['ZOOM_SANDBOX_SMTP_PORT']}"
+
+
+def _refuse_plaintext_smtp(config: Mapping[str, Any]) -> None:
+    """Customers' addresses and sign-in details cross the network only encrypted."""
+    from dashboard.mail_transport import SmtpTarget
+
+    if config.get("SMTP_URL"):
+        target = SmtpTarget.from_url(config["SMTP_URL"])
+        if not target.encrypted and not target.loopback:
+            raise ConfigError("SMTP_URL must use smtps:// or ?starttls=1 in production "
+                              "(plain SMTP only to this machine)")
 
 
 def _refuse_sandbox_in_production(config: Mapping[str, Any], environ: Mapping[str, str]) -> None:

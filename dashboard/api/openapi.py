@@ -16,6 +16,7 @@ from dashboard.services.booking_input import KINDS, MAX_DURATION, MIN_DURATION, 
 from dashboard.services.webhook_endpoints import EVENT_TYPES
 
 JSON = "application/json"
+ICS = "text/calendar"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -322,6 +323,31 @@ PATHS: dict[str, Any] = {
                 "200": _json("EventPage", "The next events, oldest first."),
                 "401": _error("Unauthorized"),
                 "422": _error("Invalid"),
+            },
+        },
+    },
+    "/bookings/{booking_id}/invitation.ics": {
+        "parameters": [_BOOKING_ID],
+        "get": {
+            "operationId": "getBookingInvitation",
+            "summary": "The customer's invitation as an iCalendar file",
+            "description": "One VEVENT with the join link (LOCATION, URL, DESCRIPTION), the "
+                           "booking's time zone (VTIMEZONE), a UID that never changes for the "
+                           "booking and a SEQUENCE that grows with every change the customer "
+                           "would see, so calendars update the event instead of adding "
+                           "another. `METHOD:REQUEST` while the booking stands; "
+                           "`METHOD:CANCEL` with `STATUS:CANCELLED` once it is cancelled.",
+            "responses": {
+                "200": {"description": "The invitation (RFC 5545).",
+                        "headers": {"Content-Disposition": {
+                            "schema": {"type": "string"},
+                            "description": "`attachment; filename=\"invitation.ics\"` "
+                                           "(`cancellation.ics` once cancelled)."}},
+                        "content": {ICS: {"schema": {"type": "string"}}}},
+                "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+                "409": _json("Error", "The booking's meeting has no join link yet: there is "
+                                      "no invitation to send until it is ready."),
             },
         },
     },

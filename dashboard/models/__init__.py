@@ -15,6 +15,7 @@ from dashboard.models.booking_event import (
 )
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
+from dashboard.models.mail import MailKind, MailMessage, MailState, WorkspaceMailSettings
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.user_session import UserSession
@@ -36,6 +37,9 @@ __all__ = [
     "EventType",
     "Invitation",
     "LoginFailure",
+    "MailKind",
+    "MailMessage",
+    "MailState",
     "Meeting",
     "MeetingDefaults",
     "MeetingStatus",
@@ -53,5 +57,6 @@ __all__ = [
     "WebhookEvent",
     "WorkerHeartbeat",
     "Workspace",
+    "WorkspaceMailSettings",
     "ZoomConnection",
 ]

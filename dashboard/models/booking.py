@@ -67,6 +67,10 @@ class Booking(db.Model):
     state: Mapped[str] = mapped_column(String(16), default=BookingState.ACTIVE.value)
     # sha256 of the creating request's canonical fields: the same body again is idempotent.
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # The customer's invitation (.ics): its SEQUENCE, and a digest of what it said when
+    # that SEQUENCE was given (services.invitation); None until a join link existed.
+    invitation_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    invitation_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

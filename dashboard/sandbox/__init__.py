@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     console,
     control,
     grant_controls,
+    mailbox,
     marketplace,
     meetings,
     oauth,
@@ -78,9 +79,19 @@ def create_standalone_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def start_mail_catcher(app: Flask, port: int) -> None:
+    """Serve the local mail catcher beside the mounted sandbox (``make run``)."""
+    from .mail_catcher import start
+
+    state = app.extensions["zoom_sandbox"]
+    state.mail_catcher = start(state.engine, port)
+
+
 def shutdown(app: Flask) -> None:
     """Stop the webhook thread and close the database pool (tests, process exit)."""
     state = app.extensions.get("zoom_sandbox")
     if state is not None:
+        if state.mail_catcher is not None:
+            state.mail_catcher.stop()
         state.sender.close()
         state.engine.dispose()

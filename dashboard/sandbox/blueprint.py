@@ -9,6 +9,7 @@ from flask import Blueprint, current_app
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
+    from .mail_catcher import MailCatcher
     from .webhooks_out import WebhookSender
 
 bp = Blueprint(
@@ -27,6 +28,7 @@ class SandboxState:
     engine: Engine
     url_prefix: str
     sender: WebhookSender
+    mail_catcher: MailCatcher | None = None
 
 
 def sandbox_state() -> SandboxState:

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "ZOOM_SANDBOX_QPS_LIGHT": 30,
     "ZOOM_SANDBOX_QPS_MEDIUM": 20,
     "ZOOM_SANDBOX_DAILY_MEETING_LIMIT": 100,
+    "ZOOM_SANDBOX_SMTP_PORT": 8025,
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -147,6 +147,21 @@ url_validations = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
 )
 
+# What the local mail catcher received (make run points SMTP_URL at it), one row per
+# Message-ID: a message sent again under the same id counts a delivery more.
+mail = sa.Table(
+    "sbx_mail",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("mail_from", sa.String(255), nullable=False),
+    sa.Column("rcpt_tos", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Column("deliveries", sa.Integer, nullable=False, default=1),
+)
+
 state = sa.Table(
     "sbx_state",
     metadata,
@@ -169,6 +184,7 @@ RESETTABLE = (
     scheduling,
     grant_revocations,
     url_validations,
+    mail,
 )
 
 

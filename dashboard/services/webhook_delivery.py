@@ -45,7 +45,7 @@ BASE_DELAY, MAX_DELAY = 15.0, 4 * 3600.0
 EXCERPT = 300
 USER_AGENT = "Lakesis-Webhooks/1"
 #: Called with an endpoint just paused by the worker (410, or failing for days), in the
-#: pausing transaction. # MERGE: the mail helper registers "tell the workspace's admins".
+#: pausing transaction (``customer_mail`` tells the workspace's admins).
 PAUSE_SUBSCRIBERS: list[Callable[[WebhookEndpoint, str], None]] = []
 
 

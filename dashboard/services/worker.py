@@ -11,6 +11,7 @@ from flask import Flask
 
 from dashboard.extensions import db
 from dashboard.services import (
+    mail_delivery,
     meeting_sync,
     outbox,
     webhook_delivery,
@@ -43,8 +44,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
 
     Each loop runs one due outbox operation, applies the Zoom webhook events stored since
     the last loop (the webhook route only stores them, so Zoom's answer costs one insert)
-    and sends one due outbound webhook delivery; now and then it beats its heartbeat and
-    deletes events past their retention.
+    and sends one due outbound webhook delivery and one due email; now and then it beats
+    its heartbeat and deletes events past their retention.
 
     A loop that fails is logged with its traceback once; while loops keep failing, a line
     at the 2nd, 4th, 8th... failure and a growing pause (not a traceback a second), and one
@@ -64,6 +65,7 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                 busy = meeting_sync.run_once(worker)
                 busy = webhook_events.apply_pending() > 0 or busy
                 busy = webhook_delivery.run_once(worker) or busy
+                busy = mail_delivery.run_once(worker) or busy
             except Exception as error:
                 failures += 1
                 _log_failure(worker, failures, error)

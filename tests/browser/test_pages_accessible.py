@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dashboard.extensions import db
 from dashboard.models import ConnectionStatus, DeliveryAttempt, WebhookDelivery, Workspace
 from dashboard.orm import utcnow
+from dashboard.sandbox import mail_catcher
 from dashboard.services import api_keys, booking_events, webhook_endpoints
 from dashboard.services.audit import Actor
 from tests.booking_builders import add_booking
@@ -26,7 +27,7 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
 ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/settings/webhooks",
                "/settings/webhooks/{endpoint}", "/audit", "/health", "/account",
-               "/zoom-sandbox/"]
+               "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
                  "/account"]
 
@@ -93,13 +94,29 @@ def _audit(page, paths: list[str], label: str, width: int) -> list[str]:
     return found
 
 
+def _caught_mail(app) -> int:
+    """One invitation in the sandbox's mailbox (its reset, before each test, empties it)."""
+    raw = (b"Message-ID: <a11y@lakesis>\r\nFrom: Lakesis <lakesis@localhost>\r\n"
+           b"To: maximiliana.wolfeschlegelsteinhausen@example.test\r\n"
+           b"Subject: Invitation: Consultation with Maximiliana, Fri 04 Dec 2026, 10:00\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           b"Content-Type: text/plain\r\n\r\nHello,\r\n  Join on Zoom: "
+           b"https://zoom.example.test/j/123?pwd=abcdefghijklmnopqrstuvwxyz0123456789\r\n"
+           b"--b\r\nContent-Type: text/calendar; method=REQUEST\r\n"
+           b"Content-Disposition: attachment; filename=invitation.ics\r\n\r\n"
+           b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n--b--\r\n")
+    return mail_catcher.store(app.extensions["zoom_sandbox"].engine, raw, "lakesis@localhost",
+                              ["maximiliana.wolfeschlegelsteinhausen@example.test"])
+
+
 @pytest.mark.parametrize("width", [1280, 390])
-def test_every_page_fits_and_passes_axe(page, world, filled, sandbox, width):
+def test_every_page_fits_and_passes_axe(app, page, world, filled, sandbox, width):
     ARTIFACTS.mkdir(exist_ok=True)
+    mail = _caught_mail(app)
     page.set_viewport_size({"width": width, "height": 900})
     assert _audit(page, ["/login"], "signed-out", width) == []
     sign_in(page, "admin@acme.test", PASSWORD)
-    paths = [p.format(**filled) for p in ADMIN_PAGES]
+    paths = [p.format(**filled, mail=mail) for p in ADMIN_PAGES]
     assert _audit(page, paths, "admin", width) == []
     page.goto("/")  # the sandbox's page, last, has no Sign out
     page.get_by_role("button", name="Sign out").click()

@@ -17,6 +17,7 @@ from dashboard.models import (
     Booking,
     DeliveryAttempt,
     Event,
+    MailMessage,
     WebhookDelivery,
     WebhookEndpoint,
     Workspace,
@@ -209,6 +210,18 @@ def test_410_pauses_the_endpoint_audits_it_and_tells_its_admins(app, acme, recei
     assert told == [(endpoint_id, told[0][1])] and "410" in told[0][1]
     send(app)
     assert receiver.ids() == keys
+
+
+def test_a_paused_endpoint_is_mailed_to_the_workspace_s_admins(app, acme, receiver):
+    """The wiring itself (no stand-in subscriber): the pause writes the admins' email."""
+    add_endpoint(app, acme, receiver)
+    record_events(app, acme, 1, 1)
+    receiver.answers.append(410)
+    send(app)
+    with app.app_context():
+        mails = db.session.execute(select(MailMessage.recipient, MailMessage.body)).all()
+    assert [recipient for recipient, _ in mails] == ["admin@acme.test"]
+    assert "410" in mails[0].body
 
 
 def test_failing_for_days_pauses_the_endpoint(app, acme, receiver):
