@@ -4,10 +4,18 @@ from dashboard.models.accounts import Membership, Permission, Role, User, Worksp
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
 from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
+from dashboard.models.drift import (
+    DriftKind,
+    DriftResolution,
+    DriftSource,
+    MeetingDrift,
+    MeetingSend,
+)
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
+from dashboard.models.reconcile_run import ReconcileRun, RunState
 from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
 from dashboard.models.worker_heartbeat import WorkerHeartbeat
@@ -20,10 +28,15 @@ __all__ = [
     "Booking",
     "BookingState",
     "ConnectionStatus",
+    "DriftKind",
+    "DriftResolution",
+    "DriftSource",
     "Invitation",
     "LoginFailure",
     "Meeting",
     "MeetingDefaults",
+    "MeetingDrift",
+    "MeetingSend",
     "MeetingStatus",
     "Membership",
     "OAuthState",
@@ -31,7 +44,9 @@ __all__ = [
     "OperationKind",
     "OperationState",
     "Permission",
+    "ReconcileRun",
     "Role",
+    "RunState",
     "User",
     "UserSession",
     "WebhookEvent",
