@@ -30,7 +30,8 @@ _MAX_DURATION = 60 * 24 * 31  # minutes: far beyond any meeting Zoom holds
 _MEETING_FIELDS = ("id", "uuid", "start_time", "duration", "timezone", "end_time", "status")
 # A change in Zoom is compared with the booking's title too; the passcode only as "changed".
 _UPDATED_FIELDS = (*_MEETING_FIELDS, "topic")
-PASSCODE_HIDDEN = "[hidden]"
+# What a stored event keeps of a passcode change: that it happened, not the passcode.
+PASSCODE_CHANGED = "passcode_changed"
 _MAX_TOPIC = 300
 SIGNATURE_HEADER = "x-zm-signature"
 TIMESTAMP_HEADER = "x-zm-request-timestamp"
@@ -77,7 +78,10 @@ class MeetingFields:
         if not isinstance(item, dict):
             return cls()
         if not changed:
-            item = {k: v for k, v in item.items() if k not in ("topic", "password")}
+            item = {k: v for k, v in item.items() if k not in ("topic", "password",
+                                                                PASSCODE_CHANGED)}
+        elif item.get(PASSCODE_CHANGED) is True:
+            item = {**item, "password": None}
         duration = item.get("duration")
         if duration is not None and not _int_in(duration, 0, _MAX_DURATION):
             raise Rejected(400, "field 'payload.object.duration' is out of range")
@@ -225,8 +229,9 @@ def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> Zoom
         item = payload.get(side)
         if isinstance(item, dict):
             kept[side] = {k: item[k] for k in fields if k in item}
-            if name == MeetingChange.UPDATED and "password" in item:
-                kept[side]["password"] = PASSCODE_HIDDEN
+            if name == MeetingChange.UPDATED and ("password" in item
+                                                  or item.get(PASSCODE_CHANGED) is True):
+                kept[side][PASSCODE_CHANGED] = True
     operator = _name(payload.get("operator_id"), "payload.operator_id")
     if operator is not None:
         kept["operator_id"] = operator
