@@ -308,3 +308,36 @@ def test_events_are_stored_without_the_operators_email(app, client, booking):
         stored = db.session.scalars(select(WebhookEvent)).one()
         assert "someone@lake-clinic.test" not in str(stored.payload)
         assert db.session.get(Workspace, stored.workspace_id).slug == "acme"
+
+
+def test_the_same_started_delivered_twice_is_applied_once(app, client, booking):
+    body = _at(meeting_event("meeting.started", meeting_id=MEETING_ID), int(time.time() * 1000))
+    first = _deliver(client, app, body)
+    second = _deliver(client, app, body)  # Zoom's retry: the same bytes
+    assert first.id == second.id and first.outcome == "meeting started"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+def test_a_restarted_meeting_moves_forward_by_zooms_timestamps(app, client, booking):
+    now = int(time.time() * 1000)
+    _deliver(client, app, _at(meeting_event("meeting.started", meeting_id=MEETING_ID), now))
+    _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID),
+                              now + 60_000))
+    again = _deliver(client, app, _at(meeting_event("meeting.started", meeting_id=MEETING_ID),
+                                      now + 120_000))
+    assert again.outcome == "meeting started"
+    late_end = _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID),
+                                         now + 60_000 - 1))
+    assert late_end.outcome.startswith("ignored: older than the last event")
+    assert meeting_of(app, booking).status == "started"
+
+
+def test_a_late_change_older_than_the_meetings_end_records_no_drift(app, client, booking):
+    now = int(time.time() * 1000)
+    _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID), now))
+    late = _deliver(client, app, _at(_changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                              new={"duration": 45}, old={"duration": 30}),
+                                     now - 1000))
+    assert late.outcome.startswith("ignored: older than the last event")
+    assert _open_drift(app, booking) is None
