@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from dashboard.extensions import db
-from dashboard.models import ConnectionStatus, Workspace
+from dashboard.models import ConnectionStatus, MeetingDrift, ReconcileRun, Workspace
 from dashboard.orm import utcnow
 from dashboard.services import api_keys
 from dashboard.services.audit import Actor
@@ -22,11 +22,12 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("ended", "active", None), ("pending", "active", "queued"),
           ("failed", "active", "failed"), ("waiting_for_connection", "active", "waiting"),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
-ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
-               "/settings/members", "/settings/api-keys", "/audit", "/health", "/account",
-               "/zoom-sandbox/"]
-SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
-                 "/account"]
+ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}",
+               "/bookings/{deleted_in_zoom}", "/settings/integrations",
+               "/settings/members", "/settings/api-keys", "/audit", "/health",
+               "/health/reconcile", "/account", "/zoom-sandbox/"]
+SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}", "/health",
+                 "/health/reconcile", "/settings/integrations", "/account"]
 
 
 @pytest.fixture
@@ -40,6 +41,18 @@ def filled(app, world):
                 world.acme.id, f"a11y-{status}", status=status, state=state,
                 operation=operation, customer=f"Maximiliana Wolfeschlegelsteinhausen{n}",
                 start=(utcnow() + timedelta(days=1, hours=n)).replace(microsecond=0))
+        # Zoom changed one meeting and deleted another: both need attention.
+        for status, kind, changes in (
+                ("scheduled", "changed", {"duration": {"old": 30, "new": 45},
+                                          "passcode": {"old": None, "new": "changed"}}),
+                ("deleted_in_zoom", "deleted", {})):
+            db.session.add(MeetingDrift(workspace_id=world.acme.id, booking_id=ids[status],
+                                        kind=kind, changes=changes, detected_at=utcnow(),
+                                        detected_by="webhook", zoom_operator="zu_FrontDesk"))
+        db.session.add(ReconcileRun(workspace_id=world.acme.id, state="succeeded",
+                                    trigger="worker", requested_by="Lakesis",
+                                    started_at=utcnow(), finished_at=utcnow(),
+                                    meetings_checked=8, drift_found=1, deleted_found=1))
         api_keys.issue(db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
                        "booking workflow (production)", world.admin.id)
         store_connection(world.acme.id, status=ConnectionStatus.NEEDS_REAUTH.value,
@@ -79,10 +92,10 @@ def test_every_page_fits_and_passes_axe(page, world, filled, sandbox, width):
     page.set_viewport_size({"width": width, "height": 900})
     assert _audit(page, ["/login"], "signed-out", width) == []
     sign_in(page, "admin@acme.test", PASSWORD)
-    paths = [p.format(failed=filled["failed"]) for p in ADMIN_PAGES]
+    paths = [p.format(**filled) for p in ADMIN_PAGES]
     assert _audit(page, paths, "admin", width) == []
     page.goto("/")  # the sandbox's page, last, has no Sign out
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "support@acme.test", PASSWORD)
-    paths = [p.format(failed=filled["failed"]) for p in SUPPORT_PAGES]
+    paths = [p.format(**filled) for p in SUPPORT_PAGES]
     assert _audit(page, paths, "support", width) == []
