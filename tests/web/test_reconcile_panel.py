@@ -71,3 +71,26 @@ def test_starting_a_pass_needs_csrf(app, client, auth, world):
     auth.sign_in_as(world.operator)
     assert client.post("/health/reconcile", csrf=False, headers=HTMX).status_code == 400
     assert _runs(app) == []
+
+
+def test_the_periodic_pass_asks_only_for_connected_workspaces_not_run_lately(app, world):
+    from dashboard.services import reconcile
+    from tests.zoom_builders import store_connection
+
+    with app.app_context():
+        store_connection(world.acme.id)
+        store_connection(world.globex.id, zoom_user_id="zu_Other", zoom_account_id="acct_O",
+                         status="needs_reauth")
+        assert reconcile.queue_due(timedelta(hours=1)) == 1  # acme; globex cannot be read
+        assert reconcile.queue_due(timedelta(hours=1)) == 0  # asked for just now
+        run = reconcile.latest(world.acme.id)
+        assert (run.state, run.trigger) == ("queued", "worker")
+        run.requested_at = utcnow() - timedelta(hours=2)
+        run.state = "succeeded"
+        db.session.commit()
+        assert reconcile.queue_due(timedelta(hours=1)) == 1
+        app.config["RECONCILE_INTERVAL_SECONDS"] = 0
+        try:
+            assert reconcile.interval() is None  # 0: never on its own
+        finally:
+            app.config["RECONCILE_INTERVAL_SECONDS"] = 3600
