@@ -10,6 +10,7 @@ Values are compared in Zoom's request spelling: ``start_time`` as Zoom's UTC tex
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -148,11 +149,12 @@ def note_deleted(meeting: Meeting, source: DriftSource,
     return drift
 
 
-def settle_after_push(booking: Booking, by: str) -> None:
-    """Zoom now holds the booking's values (a create or update succeeded), or the booking
-    is cancelled: an open drift is settled. The caller commits."""
+def settle_after_push(booking: Booking, by: str, pushed_at: datetime | None = None) -> None:
+    """Zoom got the booking's values at ``pushed_at`` (a create or update succeeded), or the
+    booking is cancelled (no ``pushed_at``): an open drift noticed before then is settled
+    (one noticed after may be a change made after ours: it stays). The caller commits."""
     drift = open_drift(booking.id)
-    if drift is None:
+    if drift is None or (pushed_at is not None and drift.detected_at > pushed_at):
         return
     how = (DriftResolution.RECREATED if drift.kind == DriftKind.DELETED
            and booking.meeting.status != MeetingStatus.CANCELLED else DriftResolution.SUPERSEDED)

@@ -55,3 +55,21 @@ def is_echo(meeting_id: int, zoom_values: dict[str, Any], now: datetime | None =
         MeetingSend.meeting_id == meeting_id, MeetingSend.sent_at >= since))
     return any(all(key in sent and _same(key, sent[key], value)
                    for key, value in zoom_values.items()) for sent in sends)
+
+
+def last_sent_at(meeting_id: int, since: datetime) -> datetime | None:
+    """When our newest send for the meeting since ``since`` left, if any."""
+    return db.session.scalar(select(MeetingSend.sent_at).where(
+        MeetingSend.meeting_id == meeting_id, MeetingSend.sent_at >= since)
+        .order_by(MeetingSend.sent_at.desc()).limit(1))
+
+
+def overwritten_by_us(meeting_id: int, changed_at: datetime,
+                      synced_at: datetime | None) -> bool:
+    """Whether a change Zoom made at ``changed_at`` was overwritten by a send of ours that
+    left after it and succeeded (the meeting was synced after that send)."""
+    if synced_at is None or synced_at < changed_at:
+        return False
+    return db.session.scalar(select(MeetingSend.id).where(
+        MeetingSend.meeting_id == meeting_id, MeetingSend.sent_at > changed_at,
+        MeetingSend.sent_at <= synced_at).limit(1)) is not None

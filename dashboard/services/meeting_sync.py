@@ -36,7 +36,7 @@ from dashboard.models import (
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import drift, meeting_lookup, outbox, retry_policy
+from dashboard.services import drift, echoes, meeting_lookup, outbox, retry_policy
 from dashboard.services.audit import Actor, record
 from dashboard.services.connections import connection_of
 from dashboard.services.meeting_defaults import defaults_for
@@ -170,9 +170,15 @@ def _settle_drift(op: Operation, outcome: Outcome, was_deleted: bool) -> None:
         if not was_deleted:
             drift.note_deleted(meeting, DriftSource.RECONCILE)
         return
-    if op.kind in (OperationKind.CREATE, OperationKind.UPDATE, OperationKind.CANCEL):
-        if outcome.zoom is not None or outcome.status == MeetingStatus.CANCELLED:
+    if op.kind == OperationKind.CANCEL:
+        if outcome.status == MeetingStatus.CANCELLED:
             drift.settle_after_push(op.booking, "Lakesis")
+        return
+    if op.kind in (OperationKind.CREATE, OperationKind.UPDATE):
+        if outcome.zoom is not None:
+            claimed = (op.lease_until - outbox.lease()) if op.lease_until else utcnow()
+            pushed = echoes.last_sent_at(meeting.id, claimed) or claimed
+            drift.settle_after_push(op.booking, "Lakesis", pushed)
         return
     if outcome.zoom is not None and not _pushes_waiting(op):
         drift.note_change(meeting, drift.listed_values(outcome.zoom.raw), DriftSource.RECONCILE)

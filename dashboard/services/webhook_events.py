@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -150,6 +151,10 @@ def _apply_updated(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> 
         if event.new.duration_minutes is not None:
             meeting.synced_duration = event.new.duration_minutes
         return "ignored: our own change, echoed back by Zoom"
+    if event.event_ts is not None and echoes.overwritten_by_us(
+            meeting.id, datetime.fromtimestamp(event.event_ts / 1000, UTC),
+            meeting.last_synced_at):
+        return "ignored: a later change of ours has overwritten it in Zoom"
     found = drift.note_change(meeting, values, DriftSource.WEBHOOK, event.operator_id)
     if found is None:
         return "the change in Zoom agrees with the booking"

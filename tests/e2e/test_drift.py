@@ -217,3 +217,14 @@ def test_flask_zoom_reconcile(app, connected, sandbox, runner):
     assert result.exit_code == 0, result.output
     assert "acme: succeeded" in result.output and "1 deleted in Zoom" in result.output
     assert runner.invoke(args=["zoom", "reconcile", "--workspace", "nope"]).exit_code != 0
+
+
+def test_a_reschedule_settles_drift_noticed_before_it_but_not_after(app, connected, sandbox):
+    booking_id, zoom_id = _scheduled(app, connected)
+    sandbox.edit_meeting(zoom_id, duration=45)
+    reschedule(app, booking_id, duration_minutes=60)
+    drain(app)  # our update overwrote the change made in Zoom
+    with app.app_context():
+        assert db.session.scalars(select(MeetingDrift.resolution)).one() == "superseded"
+    sandbox.edit_meeting(zoom_id, topic="Changed after ours")
+    assert _open(app, booking_id).changes["topic"]["new"] == "Changed after ours"

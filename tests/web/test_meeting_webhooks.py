@@ -341,3 +341,18 @@ def test_a_late_change_older_than_the_meetings_end_records_no_drift(app, client,
                                      now - 1000))
     assert late.outcome.startswith("ignored: older than the last event")
     assert _open_drift(app, booking) is None
+
+
+def test_a_change_overwritten_since_by_our_own_update_is_not_drift(app, client, booking):
+    """Zoom's event arrives after our later update landed: Zoom holds ours again."""
+    changed_at = utcnow() - timedelta(seconds=30)
+    with app.app_context():
+        meeting = db.session.scalars(select(Meeting).filter_by(booking_id=booking)).one()
+        echoes.record_send(meeting.id, {"duration": 30}, now=changed_at + timedelta(seconds=5))
+        meeting.last_synced_at = changed_at + timedelta(seconds=6)
+        db.session.commit()
+    event = _deliver(client, app, _at(_changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                               new={"duration": 45}, old={"duration": 30}),
+                                      int(changed_at.timestamp() * 1000)))
+    assert event.outcome == "ignored: a later change of ours has overwritten it in Zoom"
+    assert _open_drift(app, booking) is None
