@@ -1,4 +1,5 @@
-"""Flask commands: create-user, seed-demo, api-keys create, zoom worker|sandbox|rotate-keys."""
+"""Flask commands: create-user, seed-demo, api-keys create,
+zoom worker|reconcile|sandbox|rotate-keys."""
 
 from __future__ import annotations
 
@@ -132,6 +133,32 @@ def init_app(app: Flask) -> None:
             worker.run(app, stop, poll)
         except KeyboardInterrupt:
             stop.set()
+
+    @zoom_group.command("reconcile")
+    @click.option("--workspace", "slug", help="slug of one workspace (default: every "
+                  "connected one)")
+    def zoom_reconcile(slug: str | None) -> None:
+        """Compare upcoming meetings with Zoom's and record drift and deletions missed."""
+        from dashboard.models import ConnectionStatus, ZoomConnection
+        from dashboard.services import reconcile
+
+        if slug:
+            ids = [_workspace(slug).id]
+        else:
+            ids = list(db.session.scalars(select(ZoomConnection.workspace_id).where(
+                ZoomConnection.status == ConnectionStatus.CONNECTED)))
+        failed = False
+        for workspace_id in ids:
+            run = reconcile.reconcile_workspace(workspace_id, trigger="cli",
+                                                requested_by="flask zoom reconcile")
+            name = db.session.get(Workspace, workspace_id).slug
+            click.echo(f"{name}: {run.state} in {run.seconds or 0:.1f} s: "
+                       f"{run.meetings_checked} meetings checked, {run.drift_found} changed "
+                       f"in Zoom, {run.deleted_found} deleted in Zoom"
+                       + (f" ({run.error})" if run.error else ""))
+            failed = failed or run.state != "succeeded"
+        if failed:
+            raise SystemExit(1)
 
     @zoom_group.command("sandbox")
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -265,6 +265,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LAKESIS_EVENT_RETENTION_DAYS", "30", "how long events (the pull feed, webhook "
             "deliveries and their log) are kept; the worker deletes older ones",
             parse=_whole(1), key="EVENT_RETENTION_DAYS"),
+    Setting("LAKESIS_RECONCILE_INTERVAL_SECONDS", "3600", "how often the worker compares each "
+            "connected workspace's upcoming meetings with Zoom's (List meetings, a Medium "
+            "call; never the hosts' daily create/update budget); 0: never on its own",
+            parse=_whole(0), key="RECONCILE_INTERVAL_SECONDS"),
+    Setting("LAKESIS_ECHO_WINDOW_SECONDS", "900", "how long after Lakesis sends a meeting's "
+            "values a meeting.updated carrying those values counts as our own change echoed "
+            "back (Zoom retries a webhook for a while)", parse=_whole(1),
+            key="ECHO_WINDOW_SECONDS"),
 )
 
 #: What is not the environment's to choose.

@@ -105,11 +105,17 @@ def make_due(app: Flask, when: datetime | None = None) -> None:
 
 
 def drain(app: Flask) -> int:
-    """What the worker does until nothing is left: Zoom's webhook events first (the route only
-    stores them), then every due operation. Returns how many operations ran."""
-    apply_webhooks(app)
-    with app.app_context():
-        return meeting_sync.drain()
+    """What the worker does until nothing is left: Zoom's webhook events (the route only
+    stores them) and every due operation, until neither has more (an operation's Zoom call
+    may bring webhooks back). Returns how many operations ran."""
+    ran = 0
+    while True:
+        applied = apply_webhooks(app)
+        with app.app_context():
+            done = meeting_sync.drain()
+        ran += done
+        if not (applied or done):
+            return ran
 
 
 def apply_webhooks(app: Flask) -> int:

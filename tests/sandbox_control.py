@@ -83,6 +83,26 @@ class SandboxControl:
         response.raise_for_status()
         return response.json()["meetings"]
 
+    def edit_meeting(self, meeting_id: int, user: str | None = None, **changes: Any
+                     ) -> dict[str, Any]:
+        """Change a meeting as a Zoom user on Zoom's web page (default: its host)."""
+        body = {**changes, **({"user": user} if user else {})}
+        response = self.http.post(f"{self.base}/_control/meetings/{meeting_id}/edit",
+                                  json=body, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def delete_meeting(self, meeting_id: int, user: str | None = None) -> None:
+        """Delete a meeting as a Zoom user on Zoom's web page (default: its host)."""
+        self.http.post(f"{self.base}/_control/meetings/{meeting_id}/delete",
+                       json={"user": user} if user else {},
+                       timeout=self.timeout).raise_for_status()
+
+    def webhooks(self, enabled: bool) -> None:
+        """Switch the sandbox's webhook deliveries on or off."""
+        self.http.post(f"{self.base}/_control/webhooks", json={"enabled": enabled},
+                       timeout=self.timeout).raise_for_status()
+
     def clear_faults(self) -> None:
         self.http.delete(f"{self.base}/_control/faults", timeout=self.timeout).raise_for_status()
 

@@ -28,7 +28,7 @@ from dashboard.bookings.rendering import (
 from dashboard.htmx import is_htmx, partial, redirect_to
 from dashboard.models import Booking, BookingState, Permission
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, bookings
+from dashboard.services import ServiceError, bookings, drift_fixes
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import InvalidInput, is_timezone, local_time, parse_changes
 
@@ -90,6 +90,37 @@ def cancel(booking_id: int) -> Response:
             return f"“{booking.title}” was already cancelled."
         bookings.cancel(current_workspace(), _actor(), booking)
         return f"“{booking.title}” cancelled; its Zoom meeting is being deleted."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/keep-zoom", methods=["POST"])
+@requires(Permission.OPERATE)
+def keep_zoom(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        drift_fixes.keep_zoom(current_workspace(), _actor(), booking)
+        return f"“{booking.title}” now has Zoom's values; nothing was sent to Zoom."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/restore", methods=["POST"])
+@requires(Permission.OPERATE)
+def restore(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        drift_fixes.restore(current_workspace(), _actor(), booking)
+        return f"Restoring “{booking.title}”: its values are on their way back to Zoom."
+
+    return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/recreate", methods=["POST"])
+@requires(Permission.OPERATE)
+def recreate(booking_id: int) -> Response:
+    def run(booking: Booking) -> str:
+        drift_fixes.recreate(current_workspace(), _actor(), booking)
+        return (f"A new Zoom meeting for “{booking.title}” is on its way; its join link "
+                "will be new.")
 
     return _act(booking_id, run)
 

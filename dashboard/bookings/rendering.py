@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response
 
 from dashboard.access import current_membership, current_workspace
 from dashboard.bookings.forms import RescheduleForm
-from dashboard.models import Booking, Permission
-from dashboard.services import NotFound, bookings
+from dashboard.models import Booking, MeetingDrift, Permission
+from dashboard.services import NotFound, bookings, drift, error_causes
 from dashboard.services.booking_actions import BookingActions, offered_actions
 from dashboard.services.booking_history import timeline
 from dashboard.services.booking_input import local_time
@@ -34,19 +34,26 @@ def may_operate() -> bool:
     return current_membership().can(Permission.OPERATE)
 
 
-def actions_of(booking_list: Iterable[Booking], rows: LiveRows) -> dict[int, BookingActions]:
-    """What each booking offers, by id (``rows`` says which have claimable work)."""
-    return {booking.id: offered_actions(booking, open_operation=booking.id in rows.working)
+def actions_of(booking_list: Iterable[Booking], rows: LiveRows,
+               drifts: dict[int, MeetingDrift] | None = None) -> dict[int, BookingActions]:
+    """What each booking offers, by id (``rows`` says which have claimable work; ``drifts``
+    the open drifts, read here when not given)."""
+    booking_list = list(booking_list)
+    if drifts is None:
+        drifts = drift.open_drifts(booking.id for booking in booking_list)
+    return {booking.id: offered_actions(booking, open_operation=booking.id in rows.working,
+                                        drift=drifts.get(booking.id))
             for booking in booking_list}
 
 
 def row_context(booking: Booking, **extra: object) -> dict[str, object]:
     """What ``partials/booking_row.html`` needs for one booking."""
     rows = live_rows([booking])
+    drifts = drift.open_drifts([booking.id])
     return {"booking": booking, "zone": current_workspace().timezone,
             "live": booking.id in rows.polling,
-            "actions": actions_of([booking], rows)[booking.id],
-            "may_operate": may_operate(), **extra}
+            "actions": actions_of([booking], rows, drifts)[booking.id],
+            "drift": drifts.get(booking.id), "may_operate": may_operate(), **extra}
 
 
 def reschedule_form(booking: Booking) -> RescheduleForm:
@@ -59,9 +66,16 @@ def reschedule_form(booking: Booking) -> RescheduleForm:
 def render_detail(booking: Booking, form: RescheduleForm, status: int = 200) -> Response:
     """The booking's page, with ``form`` as its reschedule form."""
     rows = live_rows([booking])
+    drifts = drift.open_drifts([booking.id])
+    meeting = booking.meeting
     body = render_template(
-        "pages/booking_detail.html", booking=booking, meeting=booking.meeting,
+        "pages/booking_detail.html", booking=booking, meeting=meeting,
         zone=current_workspace().timezone, timeline=timeline(booking), form=form,
-        live=booking.id in rows.polling, actions=actions_of([booking], rows)[booking.id],
+        live=booking.id in rows.polling,
+        actions=actions_of([booking], rows, drifts)[booking.id],
+        drift=drifts.get(booking.id), drift_lines=drift.explain(drifts[booking.id])
+        if booking.id in drifts else [],
+        cause=error_causes.explain(meeting.error_code, None, meeting.last_error)
+        if meeting.last_error else None,
         may_operate=may_operate())
     return make_response(body, status)

@@ -20,7 +20,7 @@ from dashboard.bookings.rendering import (
 from dashboard.htmx import fragment, is_htmx, page_or_partial, with_out_of_band
 from dashboard.models import Permission, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, bookings
+from dashboard.services import ServiceError, bookings, drift
 from dashboard.services.booking_input import local_time
 from dashboard.services.live_rows import live_rows
 
@@ -54,10 +54,12 @@ def index() -> Response:
     form = BookingFilterForm(query)
     page, valid = _page(workspace, form)
     rows = live_rows(page.bookings)
+    drifts = drift.open_drifts(booking.id for booking in page.bookings)
     args = {k: v for k, v in query.items() if k in form._fields and (v or k == "since")}
     context = {"form": form, "page": page, "filter_args": args, "zone": workspace.timezone,
                "valid": valid, "paged": bool(request.args.get("cursor")),
-               "live_ids": rows.polling, "offers": actions_of(page.bookings, rows),
+               "live_ids": rows.polling, "offers": actions_of(page.bookings, rows, drifts),
+               "drifts": drifts,
                "may_operate": may_operate()}
     response = page_or_partial("pages/bookings.html", "partials/booking_table.html",
                                200 if valid else 422, **context)

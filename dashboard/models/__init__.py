@@ -13,11 +13,19 @@ from dashboard.models.booking_event import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from dashboard.models.drift import (
+    DriftKind,
+    DriftResolution,
+    DriftSource,
+    MeetingDrift,
+    MeetingSend,
+)
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
 from dashboard.models.mail import MailKind, MailMessage, MailState, WorkspaceMailSettings
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
+from dashboard.models.reconcile_run import ReconcileRun, RunState
 from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
 from dashboard.models.worker_heartbeat import WorkerHeartbeat
@@ -35,6 +43,9 @@ __all__ = [
     "EndpointState",
     "Event",
     "EventType",
+    "DriftKind",
+    "DriftResolution",
+    "DriftSource",
     "Invitation",
     "LoginFailure",
     "MailKind",
@@ -42,6 +53,8 @@ __all__ = [
     "MailState",
     "Meeting",
     "MeetingDefaults",
+    "MeetingDrift",
+    "MeetingSend",
     "MeetingStatus",
     "Membership",
     "OAuthState",
@@ -49,7 +62,9 @@ __all__ = [
     "OperationKind",
     "OperationState",
     "Permission",
+    "ReconcileRun",
     "Role",
+    "RunState",
     "User",
     "UserSession",
     "WebhookDelivery",

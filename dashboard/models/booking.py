@@ -104,8 +104,15 @@ class Meeting(db.Model):
     last_synced_at: Mapped[datetime | None]
     last_event_ts: Mapped[int | None] = mapped_column(BigInteger)  # newest webhook applied
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Zoom's code and x-zm-trackingid of the last failure: error_causes explains the code,
+    # and the tracking id is what Zoom's support asks for.
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    tracking_id: Mapped[str | None] = mapped_column(String(80))
     note: Mapped[str | None] = mapped_column(String(500))  # drift, recreation, parking
     recreated_count: Mapped[int] = mapped_column(default=0)
+    # A recreation gives the meeting a new join link: the old one, and when it changed.
+    previous_join_url: Mapped[str | None] = mapped_column(String(500))
+    join_url_changed_at: Mapped[datetime | None]
     # Set before a create is sent; cleared once Zoom refused it, or once the meeting is
     # settled and later looks found no late copy (meeting_sync). While set, the next
     # attempt looks for the meeting (by its agenda marker) before creating another, and

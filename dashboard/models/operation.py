@@ -64,6 +64,8 @@ class Operation(db.Model):
     locked_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    error_code: Mapped[str | None] = mapped_column(String(32))  # Zoom's, of the last failure
+    tracking_id: Mapped[str | None] = mapped_column(String(80))
     outcome: Mapped[str | None] = mapped_column(String(300))
     requested_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -117,6 +117,34 @@ def console_meeting(meeting_id: int, action: str) -> Response:
     return _back(f"Meeting {meeting_id} {'started' if action == 'start' else 'ended'}.")
 
 
+@bp.post("/console/meetings/<int(max=9223372036854775807):meeting_id>/edit")
+def console_edit_meeting(meeting_id: int) -> Response:
+    """Edit a meeting as its host (or the user named) would on Zoom's web page."""
+    try:
+        control.edit_as_user(meeting_id, request.form.to_dict(), request.form.get("user"))
+    except control.EditRefused as exc:
+        return _back(exc.message)
+    return _back(f"Meeting {meeting_id} changed; meeting.updated sent (if webhooks are on).")
+
+
+@bp.post("/console/meetings/<int(max=9223372036854775807):meeting_id>/delete")
+def console_delete_meeting(meeting_id: int) -> Response:
+    """Delete a meeting as its host would on Zoom's web page."""
+    try:
+        control.delete_as_user(meeting_id, request.form.get("user"))
+    except control.EditRefused as exc:
+        return _back(exc.message)
+    return _back(f"Meeting {meeting_id} deleted; meeting.deleted sent (if webhooks are on).")
+
+
+@bp.post("/console/webhooks")
+def console_webhooks() -> Response:
+    """Switch webhook deliveries on or off."""
+    enabled = request.form.get("enabled") == "1"
+    control.set_webhooks(enabled)
+    return _back("Webhooks switched " + ("on." if enabled else "off: changes go unsent."))
+
+
 @bp.post("/console/app-scopes")
 def console_app_scopes() -> Response:
     """Change the app registration's scopes (the checked boxes)."""

@@ -25,7 +25,10 @@ from . import (
 )
 from .blueprint import bp
 from .storage import RESETTABLE, meetings, read_counters, transaction
-from .webhooks_out import send_event
+from .webhooks_out import send_event, webhooks_enabled
+from .zoom_user_edits import EditRefused, set_webhooks
+from .zoom_user_edits import delete as delete_as_user
+from .zoom_user_edits import edit as edit_as_user
 
 
 class ControlError(Exception):
@@ -158,6 +161,7 @@ def snapshot() -> dict[str, Any]:
         rates = faults.armed_rates(conn)
         offset = clock.offset(conn)
         app_scopes = " ".join(registration.app_scopes(conn))
+        sending = webhooks_enabled(conn)
     return {
         "now": clock.iso(now_ts),
         "clock_offset_seconds": offset,
@@ -173,6 +177,7 @@ def snapshot() -> dict[str, Any]:
             "delivered": counts.get("webhooks_delivered", 0),
             "failed": counts.get("webhook_failures", 0),
             "suppressed": counts.get("webhooks_suppressed", 0),
+            "enabled": sending,
         },
         "faults": [vars(fault) for fault in armed],
         "fault_rates": [vars(rate) for rate in rates],
@@ -282,6 +287,37 @@ def control_meeting(meeting_id: int, action: str) -> Response:
         return responses.json_response(change_meeting_status(meeting_id, action))
     except ControlError as exc:
         return _refusal(exc)
+
+
+@bp.post("/_control/meetings/<int(max=9223372036854775807):meeting_id>/edit")
+def control_edit_meeting(meeting_id: int) -> Response:
+    """Edit a meeting as a Zoom user would on Zoom's web page: JSON ``start_time``,
+    ``duration``, ``topic``, ``password`` and ``user`` (id or email; default: the host)."""
+    body = _json()
+    try:
+        return responses.json_response(edit_as_user(meeting_id, body, body.get("user")))
+    except EditRefused as exc:
+        return _refusal(ControlError(exc.message, exc.status))
+
+
+@bp.post("/_control/meetings/<int(max=9223372036854775807):meeting_id>/delete")
+def control_delete_meeting(meeting_id: int) -> Response:
+    """Delete a meeting as a Zoom user would on Zoom's web page (JSON ``user``)."""
+    try:
+        delete_as_user(meeting_id, _json().get("user"))
+    except EditRefused as exc:
+        return _refusal(ControlError(exc.message, exc.status))
+    return responses.json_response({"deleted": meeting_id})
+
+
+@bp.post("/_control/webhooks")
+def control_webhooks() -> Response:
+    """Switch webhook deliveries on or off: JSON ``{"enabled": false}``."""
+    enabled = _json().get("enabled")
+    if not isinstance(enabled, bool):
+        return _refusal(ControlError("enabled must be true or false"))
+    set_webhooks(enabled)
+    return responses.json_response({"enabled": enabled})
 
 
 @bp.get("/_control/app")

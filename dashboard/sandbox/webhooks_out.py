@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 
 from . import clock
 from .settings import setting
-from .storage import bump, transaction, url_validations
+from .storage import bump, get_state, transaction, url_validations
 from .tracking import HEADER as TRACKING_HEADER
 from .tracking import tracking_id
 
@@ -168,6 +168,14 @@ def endpoint_failed_validation(conn: Any) -> bool:
     return latest is not None and not latest.ok
 
 
+#: sbx_state key: "1" while the console's "webhooks off" switch is on
+WEBHOOKS_OFF = "webhooks_off"
+
+
+def webhooks_enabled(conn: Any) -> bool:
+    return get_state(conn, WEBHOOKS_OFF) != "1"
+
+
 def send_event(event: str, payload: dict[str, Any]) -> None:
     """Send an event to the configured webhook URL, inline or in the background.
 
@@ -179,6 +187,10 @@ def send_event(event: str, payload: dict[str, Any]) -> None:
             if endpoint_failed_validation(conn):
                 bump(conn, "webhooks_suppressed")
                 log.warning("zoom sandbox: %s not sent: endpoint failed URL validation", event)
+                return
+            if not webhooks_enabled(conn):
+                bump(conn, "webhooks_suppressed")
+                log.info("zoom sandbox: %s not sent: webhooks are switched off", event)
                 return
         delivery = Delivery(
             url=setting("ZOOM_SANDBOX_WEBHOOK_URL"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard.models import Booking, BookingState, MeetingStatus
+from dashboard.models import Booking, BookingState, DriftKind, MeetingDrift, MeetingStatus
 
 # A meeting in Zoom that has begun (or is over) is not moved or deleted from here.
 _UNDER_WAY = frozenset({MeetingStatus.STARTED, MeetingStatus.ENDED})
@@ -28,6 +28,7 @@ class Offer:
 
 
 OFFERED = Offer(True)
+NO_DRIFT = Offer(False, "Zoom agrees with the booking: there is nothing to fix.")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class BookingActions:
     reschedule: Offer
     cancel: Offer
     resync: Offer
+    #: the fixes of a drift (services.drift_fixes): offered only while one is open
+    keep_zoom: Offer = NO_DRIFT
+    restore: Offer = NO_DRIFT
+    recreate: Offer = NO_DRIFT
 
 
 def _under_way(booking: Booking, verb: str) -> Offer | None:
@@ -84,9 +89,29 @@ def _resync(booking: Booking) -> Offer:
     return OFFERED
 
 
-def offered_actions(booking: Booking, *, open_operation: bool) -> BookingActions:
+def _drift_fixes(booking: Booking, drift: MeetingDrift | None,
+                 open_operation: bool) -> dict[str, Offer]:
+    if drift is None:
+        return {}
+    if booking.state == BookingState.CANCELLED:
+        refused = Offer(False, "This booking is cancelled; its meeting needs no fix.")
+        return {"keep_zoom": refused, "restore": refused, "recreate": refused}
+    if open_operation:
+        busy = Offer(False, ALREADY_ON_ITS_WAY)
+        return {"keep_zoom": busy, "restore": busy, "recreate": busy}
+    if drift.kind == DriftKind.DELETED:
+        gone = Offer(False, "The meeting was deleted in Zoom: Recreate makes a new one.")
+        return {"keep_zoom": gone, "restore": gone, "recreate": OFFERED}
+    under_way = _under_way(booking, "changed from here")
+    return {"keep_zoom": OFFERED, "restore": under_way or OFFERED,
+            "recreate": Offer(False, "The meeting still exists in Zoom.")}
+
+
+def offered_actions(booking: Booking, *, open_operation: bool,
+                    drift: MeetingDrift | None = None) -> BookingActions:
     """What an operator may do to ``booking`` now. ``open_operation``: Zoom work of the
-    booking that a worker holds or may claim (``OperationState.CLAIMABLE``)."""
-    return BookingActions(retry=_retry(booking, open_operation),
-                          reschedule=_reschedule(booking), cancel=_cancel(booking),
-                          resync=_resync(booking))
+    booking that a worker holds or may claim (``OperationState.CLAIMABLE``); ``drift``: the
+    booking's open drift (``services.drift.open_drift``), if any."""
+    fixes = _drift_fixes(booking, drift, open_operation)
+    return BookingActions(retry=_retry(booking, open_operation), reschedule=_reschedule(booking),
+                          cancel=_cancel(booking), resync=_resync(booking), **fixes)

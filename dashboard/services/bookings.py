@@ -27,7 +27,7 @@ from dashboard.models import (
     OperationState,
     Workspace,
 )
-from dashboard.services import NotFound, ServiceError, outbox
+from dashboard.services import NotFound, ServiceError, drift, outbox
 from dashboard.services.audit import Actor, record
 from dashboard.services.booking_actions import BookingActions, Offer, offered_actions
 from dashboard.services.booking_input import NewBooking
@@ -61,7 +61,8 @@ def _locked(booking: Booking) -> None:
 
 def actions(booking: Booking) -> BookingActions:
     """What an operator may do to ``booking`` now, and why not."""
-    return offered_actions(booking, open_operation=_open_operation(booking) is not None)
+    return offered_actions(booking, open_operation=_open_operation(booking) is not None,
+                           drift=drift.open_drift(booking.id))
 
 
 def get(workspace: Workspace, booking_id: int) -> Booking:
@@ -184,7 +185,8 @@ def resync(workspace: Workspace, actor: Actor, booking: Booking) -> Operation | 
 
 def _in_flight(booking: Booking) -> None:
     booking.meeting.status = MeetingStatus.PENDING.value
-    booking.meeting.last_error = None
+    booking.meeting.last_error = booking.meeting.error_code = None
+    booking.meeting.tracking_id = None
 
 
 def _open_operation(booking: Booking) -> Operation | None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.models import Booking, EventType, Meeting, MeetingStatus, OperationKind
-from dashboard.services import booking_events
+from dashboard.services import booking_events, error_causes
 from dashboard.zoom.meetings import ZoomMeeting
 
 
@@ -75,16 +75,22 @@ def settled(kind: OperationKind, booking: Booking, before: Before,
     booking_events.record_once(EventType.MEETING_CHANGED, data, booking)
 
 
-def gave_up(booking: Booking, cause: str, error: BaseException, retryable: bool) -> None:
-    """The meeting's Zoom work failed for good (an operator decides what next)."""
-    if retryable:
-        next_step = ("Lakesis gave up retrying. Check Sync health, then Retry from the "
-                     "booking's page once Zoom works again.")
+def gave_up(booking: Booking, detail: str, error: BaseException, retryable: bool) -> None:
+    """The meeting's Zoom work failed for good (an operator decides what next): the plain
+    cause and next step (``error_causes``), with Zoom's code and words beside them."""
+    code, status = getattr(error, "code", None), getattr(error, "status", None)
+    explained = error_causes.explain(code, status, str(error))
+    if explained is not None and explained.who_acts != "nobody":
+        cause, next_step = explained.title, explained.next_step
+    elif retryable:
+        cause = "Lakesis gave up retrying: Zoom kept failing."
+        next_step = ("Check Sync health, then Retry from the booking's page once Zoom works "
+                     "again.")
     else:
-        next_step = ("Zoom (or Lakesis) refused the request itself: correct the booking or "
-                     "the Zoom account as the cause says, then Retry from the booking's page.")
-    code = getattr(error, "code", None)
+        cause = "Zoom (or Lakesis) refused the request itself."
+        next_step = ("Correct the booking or the Zoom account as the detail says, then Retry "
+                     "from the booking's page.")
     booking_events.record_once(EventType.MEETING_FAILED, {
-        "cause": cause, "next_step": next_step,
+        "cause": cause, "next_step": next_step, "detail": detail,
         "zoom_code": str(code) if code is not None else None,
-        "zoom_http_status": getattr(error, "status", None)}, booking)
+        "zoom_http_status": status}, booking)

@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from dashboard.extensions import db
 from dashboard.models import Meeting, MeetingStatus, OperationKind
-from dashboard.services import meeting_lookup
+from dashboard.services import echoes, meeting_lookup
 from dashboard.services.zoom_session import ZoomSession, zoom_for
 from dashboard.services.zoom_tokens import NotConnected
 from dashboard.zoom.errors import (
@@ -100,6 +100,7 @@ def _adopt(job: Job, found: ZoomMeeting) -> ZoomMeeting:
     """A meeting an earlier attempt made: bring it up to the booking's latest values (a
     reschedule collapsed into the queued create while the first answer was lost)."""
     if differs(found, job.body):
+        echoes.record_send(job.meeting_id, job.body)
         job.zoom.update_meeting(found.id, job.body)
     return job.zoom.get_meeting(found.id)
 
@@ -114,6 +115,7 @@ def _send_create(job: Job) -> ZoomMeeting:
     """Create the meeting, noting first that a create is on its way: if the answer is lost
     (or this worker is killed), the next attempt knows to look before creating again."""
     _mark_unconfirmed(job, True)
+    echoes.record_send(job.meeting_id, job.body)
     try:
         return job.zoom.create_meeting(job.body)
     except ZoomUnavailable as error:
@@ -138,6 +140,7 @@ def _create(job: Job) -> Outcome:
 
 
 def _update(job: Job) -> Outcome:
+    echoes.record_send(job.meeting_id, job.body)
     try:
         job.zoom.update_meeting(job.zoom_meeting_id, job.body)
     except MeetingNotFound:
@@ -203,26 +206,8 @@ def _read_back(job: Job) -> Outcome:
         data = job.zoom.get_meeting(job.zoom_meeting_id)
     except MeetingNotFound:
         status = MeetingStatus.DELETED_IN_ZOOM if job.booking_active else MeetingStatus.CANCELLED
-        return Outcome("the meeting no longer exists in Zoom", status, clear_links=True,
-                       note="Deleted in Zoom: Retry creates a new meeting."
-                       if job.booking_active else None)
-    return Outcome("re-synced from Zoom", MeetingStatus(data.state), data,
-                   note=_drift(job, data))
-
-
-def _drift(job: Job, data: ZoomMeeting) -> str | None:
-    zoom_start = data.start_at
-    booking_start, booking_duration = job.spec.start_at, job.spec.duration_minutes
-    differences = []
-    if zoom_start and zoom_start != booking_start:
-        differences.append(f"Zoom starts {zoom_start:%Y-%m-%d %H:%M} UTC, the booking "
-                           f"{booking_start:%Y-%m-%d %H:%M} UTC")
-    if data.duration_minutes and data.duration_minutes != booking_duration:
-        differences.append(f"Zoom lasts {data.duration_minutes} min, the booking "
-                           f"{booking_duration} min")
-    if not differences:
-        return None
-    return "Changed in Zoom: " + "; ".join(differences) + ". Reschedule to put Zoom right."
+        return Outcome("the meeting no longer exists in Zoom", status, clear_links=True)
+    return Outcome("re-synced from Zoom", MeetingStatus(data.state), data)
 
 
 def handler_for(job: Job) -> Callable[[Job], Outcome]:

@@ -27,21 +27,30 @@ from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
     ConnectionStatus,
+    DriftSource,
     Meeting,
+    MeetingStatus,
     Operation,
     OperationKind,
     OperationState,
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import meeting_events, meeting_lookup, outbox, retry_policy
+from dashboard.services import (
+    drift,
+    echoes,
+    meeting_events,
+    meeting_lookup,
+    outbox,
+    retry_policy,
+)
 from dashboard.services.audit import Actor, record
 from dashboard.services.connections import connection_of
 from dashboard.services.meeting_defaults import defaults_for
 from dashboard.services.meeting_handlers import Job, Outcome, handler_for
 from dashboard.services.meeting_spec import meeting_spec
 from dashboard.services.zoom_tokens import NotConnected
-from dashboard.zoom.errors import ZoomError
+from dashboard.zoom.errors import RateLimited, ZoomError
 from dashboard.zoom.meetings import MarkerLookup, ZoomMeeting
 
 log = logging.getLogger(__name__)
@@ -129,16 +138,22 @@ def _settle_seconds() -> float:
 
 def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
     meeting = op.booking.meeting
-    before = meeting_events.Before.of(meeting)
-    if outcome.status is not None:
+    was_deleted = meeting.status == MeetingStatus.DELETED_IN_ZOOM
+    old_link = meeting.join_url or drift.deleted_link(op.booking_id)
+    # A meeting deleted in Zoom has lost its link; the workflow is told the one it had.
+    before = replace(meeting_events.Before.of(meeting), join_url=old_link)
+    if outcome.status is not None and outcome.status != MeetingStatus.DELETED_IN_ZOOM:
         meeting.status = outcome.status.value
     if outcome.zoom:
         _keep_zoom_copy(meeting, outcome.zoom)
+        if old_link and meeting.join_url and meeting.join_url != old_link:
+            _link_changed(op, meeting, old_link)
     if outcome.clear_links:
         meeting.join_url = meeting.start_url_enc = None
     if outcome.recreated:
         meeting.recreated_count += 1
     meeting.note = outcome.note
+    _settle_drift(op, outcome, was_deleted)
     if outcome.copies:
         meeting.note = (f"Lakesis deleted {_meetings(outcome.copies)} carrying this "
                         "booking's marker, made by a create whose answer was lost. "
@@ -146,7 +161,7 @@ def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
         for copy in outcome.copies:
             record(op.workspace_id, Actor.system(), "meeting.copy_deleted",
                    ("booking", op.booking_id, op.booking.external_ref), zoom_meeting_id=copy)
-    meeting.last_error = None
+    meeting.last_error = meeting.error_code = meeting.tracking_id = None
     meeting.last_synced_at = utcnow()
     meeting_events.settled(OperationKind(op.kind), op.booking, before, outcome.zoom)
     if job.maybe_created:
@@ -155,6 +170,45 @@ def _succeed(op: Operation, outcome: Outcome, job: Job) -> None:
     if op.kind != OperationKind.RESYNC:  # create/update/cancel settled what Zoom holds
         meeting.create_unconfirmed = False
     outbox.release(op, OperationState.SUCCEEDED, outcome=outcome.text)
+
+
+def _settle_drift(op: Operation, outcome: Outcome, was_deleted: bool) -> None:
+    """What the result says about drift: a push (create/update) or a cancel settles it; a
+    read-back records what it found, unless newer work of ours is on its way."""
+    meeting = op.booking.meeting
+    if outcome.status == MeetingStatus.DELETED_IN_ZOOM:
+        if not was_deleted:
+            drift.note_deleted(meeting, DriftSource.RECONCILE)
+        return
+    if op.kind == OperationKind.CANCEL:
+        if outcome.status == MeetingStatus.CANCELLED:
+            drift.settle_after_push(op.booking, "Lakesis")
+        return
+    if op.kind in (OperationKind.CREATE, OperationKind.UPDATE):
+        if outcome.zoom is not None:
+            claimed = (op.lease_until - outbox.lease()) if op.lease_until else utcnow()
+            pushed = echoes.last_sent_at(meeting.id, claimed) or claimed
+            drift.settle_after_push(op.booking, "Lakesis", pushed)
+        return
+    if outcome.zoom is not None and not _pushes_waiting(op):
+        drift.note_change(meeting, drift.listed_values(outcome.zoom.raw), DriftSource.RECONCILE)
+
+
+def _pushes_waiting(op: Operation) -> bool:
+    return db.session.scalar(select(func.count()).select_from(Operation).where(
+        Operation.booking_id == op.booking_id, Operation.id != op.id,
+        Operation.kind != OperationKind.RESYNC,
+        Operation.state.in_(OperationState.UNFINISHED))) > 0
+
+
+def _link_changed(op: Operation, meeting: Meeting, old_link: str | None) -> None:
+    """A new meeting replaced the booking's: its join link is new, and the booking says so."""
+    meeting.previous_join_url = old_link
+    meeting.join_url_changed_at = utcnow()
+    record(op.workspace_id, Actor.system(), "meeting.join_link_changed",
+           ("booking", op.booking_id, op.booking.external_ref),
+           old_join_url=old_link, new_join_url=meeting.join_url,
+           zoom_meeting_id=meeting.zoom_meeting_id)
 
 
 def _meetings(ids: tuple[int, ...]) -> str:
@@ -216,6 +270,10 @@ def _fail(op: Operation, error: BaseException) -> None:
         meeting.note = decision.meeting_note
     if decision.meeting_error is not None:
         meeting.last_error = decision.meeting_error
+    code, tracking = _zoom_ids(error)
+    op.error_code, op.tracking_id = code, tracking
+    if decision.meeting_error is not None or decision.state in OperationState.GAVE_UP:
+        meeting.error_code, meeting.tracking_id = code, tracking
     if decision.state in OperationState.GAVE_UP:
         meeting_events.gave_up(op.booking, decision.meeting_error or decision.error, error,
                                retryable=decision.state == OperationState.DEAD)
@@ -227,6 +285,19 @@ def _fail(op: Operation, error: BaseException) -> None:
             host = outbox.Host.of_booking(op.booking, connection.zoom_email if connection
                                           else None)
         outbox.park_until(op.workspace_id, hold.until, hold.kinds, hold.note, host=host)
+
+
+def _zoom_ids(error: BaseException) -> tuple[str | None, str | None]:
+    """Zoom's code (or, for a rate limit, "daily-cap"/"429") and tracking id of a failure."""
+    if isinstance(error, RateLimited):
+        return ("daily-cap" if error.daily else "429"), error.tracking_id
+    if isinstance(error, ZoomError):
+        code = error.code if error.code is not None else (
+            error.status if error.status is not None else None)
+        return (str(code)[:32] if code is not None else None), error.tracking_id
+    if isinstance(error, NotConnected):
+        return "not-connected", None
+    return None, None
 
 
 def _connected_now(workspace_id: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, select
@@ -18,18 +19,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from dashboard.extensions import db
 from dashboard.models import (
     BookingState,
-    EventType,
+    DriftSource,
     Meeting,
     MeetingStatus,
     WebhookEvent,
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import booking_events, connections
+from dashboard.services import connections, drift, echoes
+from dashboard.zoom.meetings import format_time
 from dashboard.zoom.webhooks import (
     Deauthorization,
     MeetingChange,
     MeetingEvent,
+    MeetingFields,
     ZoomEvent,
     from_stored,
 )
@@ -147,49 +150,45 @@ def _apply_deleted(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> 
     _applied(meeting, event)
     if meeting.status == MeetingStatus.DELETED_IN_ZOOM:
         return "meeting already deleted in Zoom"
-    meeting.status = MeetingStatus.DELETED_IN_ZOOM.value
-    meeting.join_url = meeting.start_url_enc = None
-    who = event.operator_id or "someone"
-    meeting.note = (f"Deleted in Zoom by Zoom user {who}: Retry (or a reschedule) creates "
-                    f"a new meeting.")[:500]
-    # MERGE: the drift work owns meeting.needs_attention (drift and deletion); this is the
-    # deletion case only, with the payload it should keep.
-    booking_events.record_once(EventType.MEETING_NEEDS_ATTENTION, {
-        "reason": "deleted_in_zoom", "zoom_meeting_id": meeting.zoom_meeting_id,
-        "next_step": "Retry (or reschedule) the booking to create a new meeting."}, booking)
+    drift.note_deleted(meeting, DriftSource.WEBHOOK, event.operator_id)
     return "meeting deleted in Zoom"
 
 
-def _utc(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "unknown"
+def _zoom_values(fields: MeetingFields) -> dict[str, Any]:
+    """What a meeting.updated says Zoom now holds, in the fields drift compares."""
+    values: dict[str, Any] = {}
+    if "start_time" in fields.sent and fields.start_at is not None:
+        values["start_time"] = format_time(fields.start_at)
+    if "duration" in fields.sent and fields.duration_minutes is not None:
+        values["duration"] = fields.duration_minutes
+    if "topic" in fields.sent and fields.topic is not None:
+        values["topic"] = fields.topic
+    if "password" in fields.sent:
+        values["passcode"] = drift.PASSCODE_CHANGED
+    return values
 
 
-def _apply_updated(meeting: Meeting, connection: ZoomConnection, event: MeetingEvent) -> str:
-    if event.operator_id and event.operator_id == connection.zoom_user_id:
-        return "ignored: the change was made by Lakesis"
+def _apply_updated(meeting: Meeting, _: ZoomConnection, event: MeetingEvent) -> str:
+    # Not by operator_id: the connected user's own edits on Zoom's web page carry ours too.
     if meeting.status in _GONE:
         return f"ignored: the meeting is {meeting.status} in Lakesis"
-    _applied(meeting, event)
-    new, old = event.new, event.old
-    changes = []
-    if "start_time" in new.sent:
-        meeting.synced_start_at = new.start_at or meeting.synced_start_at
-        changes.append(f"start time {_utc(new.start_at)} (was {_utc(old.start_at)})")
-    if "duration" in new.sent:
-        if new.duration_minutes is not None:
-            meeting.synced_duration = new.duration_minutes
-        was = old.duration_minutes if old.duration_minutes is not None else "?"
-        changes.append(f"duration {new.duration_minutes} min (was {was} min)")
-    if "timezone" in new.sent:
-        changes.append(f"time zone {new.timezone} (was {old.timezone or '?'})")
-    if not changes:
+    values = _zoom_values(event.new)
+    if not values:
         return "ignored: no field Lakesis keeps in step was changed"
-    booking = meeting.booking
-    who = event.operator_id or "someone"
-    meeting.note = (f"Changed in Zoom by Zoom user {who}: {'; '.join(changes)}. The booking "
-                    f"says {_utc(booking.start_at)}, {booking.duration_minutes} min; "
-                    f"reschedule to put Zoom right.")[:500]
-    return "noted a change made in Zoom"
+    _applied(meeting, event)
+    if echoes.is_echo(meeting.id, values):
+        meeting.synced_start_at = event.new.start_at or meeting.synced_start_at
+        if event.new.duration_minutes is not None:
+            meeting.synced_duration = event.new.duration_minutes
+        return "ignored: our own change, echoed back by Zoom"
+    if event.event_ts is not None and echoes.overwritten_by_us(
+            meeting.id, datetime.fromtimestamp(event.event_ts / 1000, UTC),
+            meeting.last_synced_at):
+        return "ignored: a later change of ours has overwritten it in Zoom"
+    found = drift.note_change(meeting, values, DriftSource.WEBHOOK, event.operator_id)
+    if found is None:
+        return "the change in Zoom agrees with the booking"
+    return "drift recorded: changed in Zoom"
 
 
 MEETING_HANDLERS: dict[MeetingChange, Callable[[Meeting, ZoomConnection, MeetingEvent], str]] = {

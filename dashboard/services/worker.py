@@ -14,6 +14,7 @@ from dashboard.services import (
     mail_delivery,
     meeting_sync,
     outbox,
+    reconcile,
     webhook_delivery,
     webhook_events,
     worker_heartbeat,
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
 EVENT_PURGE_SECONDS = 3600.0
+# How often the worker looks for reconciliation passes asked for (the button) or due.
+RECONCILE_CHECK_SECONDS = 5.0
 # After a failed loop (the database is down, say) the next waits twice as long, up to this.
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -45,15 +48,21 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     Each loop runs one due outbox operation, applies the Zoom webhook events stored since
     the last loop (the webhook route only stores them, so Zoom's answer costs one insert)
     and sends one due outbound webhook delivery and one due email; now and then it beats
-    its heartbeat and deletes events past their retention.
+    its heartbeat, deletes events past their retention and runs reconciliation passes
+    (those asked for, and each connected workspace's every
+    LAKESIS_RECONCILE_INTERVAL_SECONDS).
 
     A loop that fails is logged with its traceback once; while loops keep failing, a line
     at the 2nd, 4th, 8th... failure and a growing pause (not a traceback a second), and one
     line when they succeed again.
     """
     worker = outbox.worker_id()
+    started = time.monotonic()
     periodic = [_Every(HEARTBEAT_SECONDS, lambda: worker_heartbeat.beat(worker)),
                 _Every(EVENT_PURGE_SECONDS, webhook_delivery.purge_expired)]
+    # Only when idle: a pass lists every host's meetings, which a burst need not wait for.
+    reconcile_when_idle = _Every(RECONCILE_CHECK_SECONDS,
+                                 lambda: _reconcile(time.monotonic() - started))
     failures = 0
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
@@ -66,6 +75,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                 busy = webhook_events.apply_pending() > 0 or busy
                 busy = webhook_delivery.run_once(worker) or busy
                 busy = mail_delivery.run_once(worker) or busy
+                if not busy:
+                    reconcile_when_idle()
             except Exception as error:
                 failures += 1
                 _log_failure(worker, failures, error)
@@ -82,6 +93,15 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         elif not busy:
             stop.wait(poll_seconds)
     log.info("Zoom worker %s stopped", worker)
+
+
+def _reconcile(running_seconds: float) -> None:
+    # The periodic pass first comes one interval after the worker starts: a fleet of
+    # workers (re)started together does not list every host's meetings at once.
+    every = reconcile.interval()
+    if every is not None and running_seconds >= every.total_seconds():
+        reconcile.queue_due(every)
+    reconcile.run_queued()
 
 
 def _log_failure(worker: str, failures: int, error: Exception) -> None:

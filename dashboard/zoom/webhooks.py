@@ -7,8 +7,8 @@ comes out is one of :class:`UrlValidation`, :class:`MeetingEvent`,
 with the HTTP status and message to answer.
 
 Stored events keep :meth:`ZoomEvent.stored_payload`, a trimmed copy in Zoom's own layout
-(ids, times, statuses; no hosts' keys, emails or topics), so ``from_stored`` reads a stored
-event back with the same code that read it off the wire.
+(ids, times, statuses, and a changed meeting's topic; no hosts' keys, emails or passcodes),
+so ``from_stored`` reads a stored event back with the same code that read it off the wire.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ MAX_BODY = 64 * 1024  # Zoom's events are a few KB; anything far larger is not Z
 _INT64 = 2**63 - 1
 _MAX_DURATION = 60 * 24 * 31  # minutes: far beyond any meeting Zoom holds
 _MEETING_FIELDS = ("id", "uuid", "start_time", "duration", "timezone", "end_time", "status")
+# A change in Zoom is compared with the booking's title too; the passcode only as "changed".
+_UPDATED_FIELDS = (*_MEETING_FIELDS, "topic")
+# What a stored event keeps of a passcode change: that it happened, not the passcode.
+PASSCODE_CHANGED = "passcode_changed"
+_MAX_TOPIC = 300
 SIGNATURE_HEADER = "x-zm-signature"
 TIMESTAMP_HEADER = "x-zm-request-timestamp"
 TRACKING_HEADER = "x-zm-trackingid"
@@ -63,19 +68,32 @@ class MeetingFields:
     start_at: datetime | None = None
     duration_minutes: int | None = None
     timezone: str | None = None
+    topic: str | None = None
+    #: fields Zoom sent (``password`` for a passcode change: its value is never kept)
     sent: frozenset[str] = frozenset()
 
     @classmethod
-    def read(cls, item: Any) -> MeetingFields:
+    def read(cls, item: Any, *, changed: bool = False) -> MeetingFields:
+        """One side of an event; ``changed`` (meeting.updated): its topic and passcode too."""
         if not isinstance(item, dict):
             return cls()
+        if not changed:
+            item = {k: v for k, v in item.items() if k not in ("topic", "password",
+                                                                PASSCODE_CHANGED)}
+        elif item.get(PASSCODE_CHANGED) is True:
+            item = {**item, "password": None}
         duration = item.get("duration")
         if duration is not None and not _int_in(duration, 0, _MAX_DURATION):
             raise Rejected(400, "field 'payload.object.duration' is out of range")
+        topic = item.get("topic")
+        if topic is not None and (not isinstance(topic, str) or len(topic) > _MAX_TOPIC):
+            raise Rejected(400, "field 'payload.object.topic' is not a meeting topic")
         return cls(start_at=_time(item.get("start_time"), "payload.object.start_time"),
                    duration_minutes=duration,
                    timezone=_name(item.get("timezone"), "payload.object.timezone"),
-                   sent=frozenset(k for k in ("start_time", "duration", "timezone") if k in item))
+                   topic=topic,
+                   sent=frozenset(k for k in ("start_time", "duration", "timezone", "topic",
+                                              "password") if k in item))
 
 
 @dataclass(frozen=True)
@@ -206,10 +224,14 @@ def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> Zoom
     if name not in set(MeetingChange):
         return UnusedEvent(name, event_ts, account_id, {})
     kept = {}
+    fields = _UPDATED_FIELDS if name == MeetingChange.UPDATED else _MEETING_FIELDS
     for side in ("object", "old_object"):
         item = payload.get(side)
         if isinstance(item, dict):
-            kept[side] = {k: item[k] for k in _MEETING_FIELDS if k in item}
+            kept[side] = {k: item[k] for k in fields if k in item}
+            if name == MeetingChange.UPDATED and ("password" in item
+                                                  or item.get(PASSCODE_CHANGED) is True):
+                kept[side][PASSCODE_CHANGED] = True
     operator = _name(payload.get("operator_id"), "payload.operator_id")
     if operator is not None:
         kept["operator_id"] = operator
@@ -219,7 +241,8 @@ def read_event(name: str, event_ts: int | None, payload: dict[str, Any]) -> Zoom
         change=MeetingChange(name),
         meeting_id=meeting_id_of(obj.get("id") if isinstance(obj, dict) else None),
         operator_id=operator,
-        new=MeetingFields.read(obj), old=MeetingFields.read(payload.get("old_object")))
+        new=MeetingFields.read(obj, changed=name == MeetingChange.UPDATED),
+        old=MeetingFields.read(payload.get("old_object"), changed=name == MeetingChange.UPDATED))
 
 
 def meeting_id_of(value: Any) -> int:

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.extensions import db
-from dashboard.models import ConnectionStatus, DeliveryAttempt, WebhookDelivery, Workspace
+from dashboard.models import (
+    ConnectionStatus,
+    DeliveryAttempt,
+    MeetingDrift,
+    ReconcileRun,
+    WebhookDelivery,
+    Workspace,
+)
 from dashboard.orm import utcnow
 from dashboard.sandbox import mail_catcher
 from dashboard.services import api_keys, booking_events, webhook_endpoints
@@ -24,12 +31,13 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("ended", "active", None), ("pending", "active", "queued"),
           ("failed", "active", "failed"), ("waiting_for_connection", "active", "waiting"),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
-ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
+ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}",
+               "/bookings/{deleted_in_zoom}", "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/settings/webhooks",
-               "/settings/webhooks/{endpoint}", "/audit", "/health", "/account",
-               "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
-SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
-                 "/account"]
+               "/settings/webhooks/{endpoint}", "/audit", "/health", "/health/reconcile",
+               "/account", "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
+SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}", "/health",
+                 "/health/reconcile", "/settings/integrations", "/account"]
 
 
 @pytest.fixture
@@ -43,6 +51,18 @@ def filled(app, world):
                 world.acme.id, f"a11y-{status}", status=status, state=state,
                 operation=operation, customer=f"Maximiliana Wolfeschlegelsteinhausen{n}",
                 start=(utcnow() + timedelta(days=1, hours=n)).replace(microsecond=0))
+        # Zoom changed one meeting and deleted another: both need attention.
+        for status, kind, changes in (
+                ("scheduled", "changed", {"duration": {"old": 30, "new": 45},
+                                          "passcode": {"old": None, "new": "changed"}}),
+                ("deleted_in_zoom", "deleted", {})):
+            db.session.add(MeetingDrift(workspace_id=world.acme.id, booking_id=ids[status],
+                                        kind=kind, changes=changes, detected_at=utcnow(),
+                                        detected_by="webhook", zoom_operator="zu_FrontDesk"))
+        db.session.add(ReconcileRun(workspace_id=world.acme.id, state="succeeded",
+                                    trigger="worker", requested_by="Lakesis",
+                                    started_at=utcnow(), finished_at=utcnow(),
+                                    meetings_checked=8, drift_found=1, deleted_found=1))
         api_keys.issue(db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
                        "booking workflow (production)", world.admin.id)
         ids["endpoint"] = _endpoint_with_a_log(world.acme.id)

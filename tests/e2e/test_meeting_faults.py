@@ -13,7 +13,7 @@ from dashboard.extensions import db
 from dashboard.extensions import zoom as zoom_extension
 from dashboard.models import Operation, ZoomConnection
 from dashboard.orm import utcnow
-from dashboard.services import retry_policy
+from dashboard.services import drift, retry_policy
 from dashboard.services.zoom_tokens import TokenProvider
 from tests.booking_builders import (
     apply_webhooks,
@@ -236,8 +236,10 @@ def test_changes_in_zoom_by_another_user_are_noted_and_deletion_recreated_on_ret
     apply_webhooks(app)
     meeting = meeting_of(app, booking)
     assert meeting.status == "scheduled"
-    assert meeting.note.startswith(f"Changed in Zoom by Zoom user {FRONT_DESK}: "
-                                   "duration 55 min (was 30 min)")
+    with app.app_context():
+        found = drift.open_drift(booking)
+        assert found.zoom_operator == FRONT_DESK
+        assert found.changes == {"duration": {"old": 30, "new": 55}}
 
     zoom.delete_meeting(token, meeting_id)
     apply_webhooks(app)
@@ -248,6 +250,9 @@ def test_changes_in_zoom_by_another_user_are_noted_and_deletion_recreated_on_ret
     meeting = meeting_of(app, booking)
     assert meeting.status == "scheduled" and meeting.zoom_meeting_id != meeting_id
     assert zoom_meeting(sandbox, app, meeting.zoom_meeting_id)["duration"] == 30
+    assert meeting.previous_join_url and meeting.previous_join_url != meeting.join_url
+    with app.app_context():
+        assert drift.open_drift(booking) is None
 
 
 def test_an_expired_access_token_is_refreshed_once_mid_run(app, connected, sandbox):

@@ -45,7 +45,20 @@ def test_a_meeting_event_reads_its_id_times_and_operator():
         MeetingChange.UPDATED, 81047304804, "zu_Other")
     assert (event.new.duration_minutes, event.old.duration_minutes) == (45, 30)
     assert event.new.start_at.isoformat() == "2026-12-01T10:00:00+00:00"
-    assert "topic" not in event.stored_payload()["object"]  # only what applying needs
+    assert "topic" not in _parse(meeting_event("meeting.started")).stored_payload()["object"]
+
+
+def test_a_changed_passcode_is_kept_only_as_changed():
+    body = meeting_event("meeting.updated")
+    body["payload"]["object"]["password"] = "s3cret"
+    body["payload"]["old_object"] = {"id": 81047304804, "password": "0ld"}
+
+    event = _parse(body)
+
+    assert "password" in event.new.sent and "password" in event.old.sent
+    assert "s3cret" not in str(event.stored_payload()) and "0ld" not in str(event.stored_payload())
+    again = from_stored(event.name, event.event_ts, event.account_id, event.stored_payload())
+    assert "password" in again.new.sent
 
 
 def test_a_stored_event_reads_back_the_same():

@@ -116,7 +116,8 @@ def test_a_refused_create_fails_once_with_cause_next_step_and_zoom_code(app, acm
     drain(app)
     [failed] = events(app)
     assert failed.type == "meeting.failed"
-    assert failed.data["zoom_code"] == "300" and "Invalid field" in failed.data["cause"]
+    assert failed.data["zoom_code"] == "300" and "Invalid field" in failed.data["detail"]
+    assert failed.data["cause"] and failed.data["next_step"]
     assert "Retry" in failed.data["next_step"]
     retry(app, booking_id)  # the operator retries, and Zoom refuses the same way again
     drain(app)

@@ -5,12 +5,15 @@ workspace, and a late event never undoes a newer one."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from dashboard.extensions import db
-from dashboard.models import Meeting, WebhookEvent, Workspace
+from dashboard.models import Booking, Meeting, MeetingDrift, WebhookEvent, Workspace
+from dashboard.orm import utcnow
+from dashboard.services import drift, echoes
 from tests.booking_builders import apply_webhooks, cancel, meeting_of, new_booking
 from tests.zoom_builders import (
     ZOOM_ACCOUNT_ID,
@@ -141,7 +144,11 @@ def test_deleted_in_zoom_by_someone_marks_an_active_booking(app, client, world, 
     meeting = meeting_of(app, booking)
     assert meeting.status == "deleted_in_zoom"
     assert meeting.join_url is None
-    assert SOMEONE_ELSE in meeting.note and "Retry" in meeting.note
+    assert SOMEONE_ELSE in meeting.note and "Recreate" in meeting.note
+    found = _open_drift(app, booking)
+    assert (found.kind, found.detected_by, found.zoom_operator) == (
+        "deleted", "webhook", SOMEONE_ELSE)
+    assert found.old_join_url == "https://zoom.us/j/81047304804"
 
 
 def test_a_deletion_of_a_cancelled_booking_changes_nothing(app, client, booking):
@@ -163,35 +170,115 @@ def test_our_own_delete_arriving_before_the_cancel_finished_changes_nothing(app,
     assert meeting_of(app, booking).status == "pending"
 
 
-def test_a_change_in_zoom_by_someone_else_leaves_a_drift_note(app, client, booking):
+def _open_drift(app, booking_id: int) -> MeetingDrift | None:
+    with app.app_context():
+        found = drift.open_drift(booking_id)
+        db.session.expunge_all()
+    return found
+
+
+def _booking_start(app, booking_id: int) -> str:
+    with app.app_context():
+        return drift.booking_values(db.session.get(Booking, booking_id))["start_time"]
+
+
+def test_a_change_in_zoom_by_someone_else_is_recorded_as_drift(app, client, booking):
+    ours = _booking_start(app, booking)
     event = _deliver(client, app, _changed(
         "meeting.updated", operator_id=SOMEONE_ELSE,
-        new={"start_time": "2026-12-01T11:00:00Z", "duration": 45},
-        old={"start_time": "2026-12-01T10:00:00Z", "duration": 30}))
-    assert event.outcome == "noted a change made in Zoom"
+        new={"start_time": "2030-12-01T11:00:00Z", "duration": 45, "topic": "Renamed",
+             "password": "n3w"},
+        old={"start_time": ours, "duration": 30, "topic": "Old", "password": "0ld"}))
+    assert event.outcome == "drift recorded: changed in Zoom"
     meeting = meeting_of(app, booking)
     assert meeting.status == "scheduled"
-    assert meeting.note.startswith(f"Changed in Zoom by Zoom user {SOMEONE_ELSE}: "
-                                   "start time 2026-12-01 11:00 UTC (was 2026-12-01 10:00 UTC)")
-    assert "duration 45 min (was 30 min)" in meeting.note
     assert meeting.synced_duration == 45
-    assert meeting.synced_start_at.isoformat() == "2026-12-01T11:00:00+00:00"
+    assert meeting.synced_start_at.isoformat() == "2030-12-01T11:00:00+00:00"
+    found = _open_drift(app, booking)
+    assert found.kind == "changed" and found.detected_by == "webhook"
+    assert found.zoom_operator == SOMEONE_ELSE
+    assert found.changes["start_time"] == {"old": ours, "new": "2030-12-01T11:00:00Z"}
+    assert found.changes["duration"] == {"old": 30, "new": 45}
+    assert found.changes["topic"]["new"] == "Renamed"
+    assert found.changes["passcode"] == {"old": None, "new": "changed"}
+    assert "n3w" not in str(found.changes)
 
 
-def test_our_own_change_echoed_by_zoom_changes_nothing(app, client, booking):
+def test_the_connected_users_own_edit_in_zoom_is_drift_too(app, client, booking):
+    """Zoom names the connected user as the operator of its web page's edits as well."""
     event = _deliver(client, app, _changed(
         "meeting.updated", operator_id=ZOOM_USER_ID, meeting_id=str(MEETING_ID),
         new={"duration": 45}, old={"duration": 30}))
-    assert event.outcome == "ignored: the change was made by Lakesis"
-    meeting = meeting_of(app, booking)
-    assert meeting.note is None and meeting.synced_duration is None
+    assert event.outcome == "drift recorded: changed in Zoom"
+    assert _open_drift(app, booking).changes == {"duration": {"old": 30, "new": 45}}
 
 
-def test_a_change_of_untracked_fields_leaves_no_note(app, client, booking):
+def test_our_own_change_echoed_by_zoom_is_recognised_by_what_we_sent(app, client, booking):
+    with app.app_context():
+        meeting = db.session.scalars(select(Meeting).filter_by(booking_id=booking)).one()
+        echoes.record_send(meeting.id, {"duration": 45, "topic": "Consultation"})
+    event = _deliver(client, app, _changed(
+        "meeting.updated", operator_id=SOMEONE_ELSE, meeting_id=str(MEETING_ID),
+        new={"duration": 45}, old={"duration": 30}))
+    assert event.outcome == "ignored: our own change, echoed back by Zoom"
+    assert _open_drift(app, booking) is None
+    assert meeting_of(app, booking).synced_duration == 45
+    # a value we never sent is not an echo, whoever made it
+    event = _deliver(client, app, _changed(
+        "meeting.updated", operator_id=ZOOM_USER_ID, new={"duration": 50}, old={"duration": 45}))
+    assert event.outcome == "drift recorded: changed in Zoom"
+
+
+def test_an_echo_after_the_window_is_drift(app, client, booking):
+    with app.app_context():
+        meeting = db.session.scalars(select(Meeting).filter_by(booking_id=booking)).one()
+        echoes.record_send(meeting.id, {"duration": 45},
+                           now=utcnow() - echoes.window() - timedelta(seconds=1))
+    event = _deliver(client, app, _changed("meeting.updated", operator_id=ZOOM_USER_ID,
+                                           new={"duration": 45}, old={"duration": 30}))
+    assert event.outcome == "drift recorded: changed in Zoom"
+
+
+def test_zoom_changed_back_to_the_bookings_values_settles_the_drift(app, client, booking):
+    _deliver(client, app, _changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                   new={"duration": 45}, old={"duration": 30}))
     event = _deliver(client, app, _changed("meeting.updated", operator_id=SOMEONE_ELSE,
-                                           new={"topic": "Renamed"}, old={"topic": "Old"}))
+                                           new={"duration": 30}, old={"duration": 45}))
+    assert event.outcome == "the change in Zoom agrees with the booking"
+    assert _open_drift(app, booking) is None
+    with app.app_context():
+        settled = db.session.scalars(select(MeetingDrift)).one()
+        assert settled.resolution == "in_line"
+
+
+def test_a_late_change_never_undoes_a_newer_one(app, client, booking):
+    now = int(time.time() * 1000)
+    newer = _changed("meeting.updated", operator_id=SOMEONE_ELSE, new={"duration": 60},
+                     old={"duration": 30})
+    older = _changed("meeting.updated", operator_id=SOMEONE_ELSE, new={"duration": 45},
+                     old={"duration": 30})
+    _deliver(client, app, _at(newer, now))
+    late = _deliver(client, app, _at(older, now - 60_000))
+    assert late.outcome.startswith("ignored: older than the last event")
+    assert _open_drift(app, booking).changes["duration"]["new"] == 60
+    assert meeting_of(app, booking).synced_duration == 60
+
+
+def test_the_same_delivery_twice_records_one_drift(app, client, booking):
+    body = _changed("meeting.updated", operator_id=SOMEONE_ELSE, new={"duration": 45},
+                    old={"duration": 30})
+    _deliver(client, app, body)
+    _deliver(client, app, body)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MeetingDrift)) == 1
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+def test_a_change_of_untracked_fields_leaves_no_drift(app, client, booking):
+    event = _deliver(client, app, _changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                           new={"agenda": "Other"}, old={"agenda": "Old"}))
     assert event.outcome.startswith("ignored: no field")
-    assert meeting_of(app, booking).note is None
+    assert meeting_of(app, booking).note is None and _open_drift(app, booking) is None
 
 
 def test_meeting_created_is_ignored(app, client, booking):
@@ -222,3 +309,51 @@ def test_events_are_stored_without_the_operators_email(app, client, booking):
         stored = db.session.scalars(select(WebhookEvent)).one()
         assert "someone@lake-clinic.test" not in str(stored.payload)
         assert db.session.get(Workspace, stored.workspace_id).slug == "acme"
+
+
+def test_the_same_started_delivered_twice_is_applied_once(app, client, booking):
+    body = _at(meeting_event("meeting.started", meeting_id=MEETING_ID), int(time.time() * 1000))
+    first = _deliver(client, app, body)
+    second = _deliver(client, app, body)  # Zoom's retry: the same bytes
+    assert first.id == second.id and first.outcome == "meeting started"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+def test_a_restarted_meeting_moves_forward_by_zooms_timestamps(app, client, booking):
+    now = int(time.time() * 1000)
+    _deliver(client, app, _at(meeting_event("meeting.started", meeting_id=MEETING_ID), now))
+    _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID),
+                              now + 60_000))
+    again = _deliver(client, app, _at(meeting_event("meeting.started", meeting_id=MEETING_ID),
+                                      now + 120_000))
+    assert again.outcome == "meeting started"
+    late_end = _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID),
+                                         now + 60_000 - 1))
+    assert late_end.outcome.startswith("ignored: older than the last event")
+    assert meeting_of(app, booking).status == "started"
+
+
+def test_a_late_change_older_than_the_meetings_end_records_no_drift(app, client, booking):
+    now = int(time.time() * 1000)
+    _deliver(client, app, _at(meeting_event("meeting.ended", meeting_id=MEETING_ID), now))
+    late = _deliver(client, app, _at(_changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                              new={"duration": 45}, old={"duration": 30}),
+                                     now - 1000))
+    assert late.outcome.startswith("ignored: older than the last event")
+    assert _open_drift(app, booking) is None
+
+
+def test_a_change_overwritten_since_by_our_own_update_is_not_drift(app, client, booking):
+    """Zoom's event arrives after our later update landed: Zoom holds ours again."""
+    changed_at = utcnow() - timedelta(seconds=30)
+    with app.app_context():
+        meeting = db.session.scalars(select(Meeting).filter_by(booking_id=booking)).one()
+        echoes.record_send(meeting.id, {"duration": 30}, now=changed_at + timedelta(seconds=5))
+        meeting.last_synced_at = changed_at + timedelta(seconds=6)
+        db.session.commit()
+    event = _deliver(client, app, _at(_changed("meeting.updated", operator_id=SOMEONE_ELSE,
+                                               new={"duration": 45}, old={"duration": 30}),
+                                      int(changed_at.timestamp() * 1000)))
+    assert event.outcome == "ignored: a later change of ours has overwritten it in Zoom"
+    assert _open_drift(app, booking) is None
