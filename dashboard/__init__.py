@@ -116,9 +116,11 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_filters(app: Flask) -> None:
+    from dashboard import dates
     from dashboard.bookings import display
 
     display.init_app(app)
+    dates.init_app(app)
 
 
 def register_template_globals(app: Flask) -> None:
