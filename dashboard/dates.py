@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context
 
 from dashboard.bookings.display import in_zone
 from dashboard.orm import utcnow
@@ -20,6 +20,8 @@ FORMAT = "%-d %b %Y, %H:%M"
 
 def workspace_zone() -> str:
     """The time zone of the signed-in member's workspace (UTC when there is none)."""
+    if not has_request_context():
+        return "UTC"
     if "workspace_zone" not in g:
         from dashboard.access import current_membership
 
