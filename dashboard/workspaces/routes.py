@@ -13,13 +13,17 @@ from dashboard.access import (
 )
 from dashboard.auth.redirects import safe_next
 from dashboard.models import Membership, Permission
+from dashboard.services import workspace_overview
 from dashboard.workspaces.blueprint import bp
 
 
 @bp.route("/")
 @requires(Permission.VIEW)
 def overview() -> str:
-    return render_template("pages/overview.html", membership=current_membership())
+    membership = current_membership()
+    return render_template("pages/overview.html", membership=membership,
+                           overview=workspace_overview.overview_of(membership.workspace),
+                           api_root=request.url_root.rstrip("/"))
 
 
 @bp.route("/workspaces/switch", methods=["POST"])
