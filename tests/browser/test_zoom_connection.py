@@ -9,8 +9,9 @@ from tests.conftest import PASSWORD
 
 
 def open_zoom_settings(page) -> None:
-    page.get_by_text("Settings", exact=True).click()
-    page.get_by_role("link", name="Integrations").click()
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_text("Settings", exact=True).click()
+    menu.get_by_text("Integrations", exact=True).click()
     expect(page.get_by_role("heading", name="Zoom")).to_be_visible()
 
 
