@@ -84,7 +84,8 @@ def create_meeting(booking: Booking, defaults: MeetingDefaults, connected_email:
         creator = directory.find_user(conn, connected_email)
         host = directory.find_user(conn, spec.schedule_for) if spec.schedule_for else creator
         made = meeting_store.create(conn, host=host, creator_id=creator["id"], body=body,
-                                    now_ts=now_ts)
+                                    now_ts=now_ts,
+                                    link_base=current_app.config["ZOOM_SANDBOX_URL"])
         if status in SANDBOX_STATUS:
             meeting_store.set_status(conn, made["id"], SANDBOX_STATUS[status], now_ts)
             made = meeting_store.present(meeting_store.get(conn, made["id"]))

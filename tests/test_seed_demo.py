@@ -64,6 +64,8 @@ def test_seed_demo_adds_bookings_in_every_state_once(app, runner, sandbox):
     for zoom_id, booking in ours.items():
         assert stored[zoom_id]["duration"] == booking.duration_minutes
         assert booking.meeting.join_url == stored[zoom_id]["join_url"]
+        # the sandbox's meeting page, not a zoom.us that never heard of it
+        assert booking.meeting.join_url.startswith(app.config["ZOOM_SANDBOX_URL"] + "/j/")
 
 
 def test_a_resync_of_a_healthy_demo_row_stays_green(app, runner, sandbox):
