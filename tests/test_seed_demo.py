@@ -66,6 +66,10 @@ def test_seed_demo_adds_bookings_in_every_state_once(app, runner, sandbox):
         assert booking.meeting.join_url == stored[zoom_id]["join_url"]
         # the sandbox's meeting page, not a zoom.us that never heard of it
         assert booking.meeting.join_url.startswith(app.config["ZOOM_SANDBOX_URL"] + "/j/")
+    # ... and opens there, served by the app itself (11-digit meeting numbers included).
+    join = next(iter(ours.values())).meeting.join_url
+    page = app.test_client().get(join.removeprefix(app.config["APP_BASE_URL"]))
+    assert page.status_code == 200 and b"This is the Zoom sandbox" in page.data
 
 
 def test_a_resync_of_a_healthy_demo_row_stays_green(app, runner, sandbox):

@@ -10,11 +10,14 @@ from .blueprint import bp
 from .storage import transaction
 
 
-@bp.get("/j/<int:meeting_id>")
-@bp.get("/s/<int:meeting_id>")
-def meeting_page(meeting_id: int) -> str:
+@bp.get("/j/<meeting_id>")
+@bp.get("/s/<meeting_id>")
+def meeting_page(meeting_id: str) -> str:
+    # Meeting numbers have 11 digits: more than a host app's bounded <int:> converter takes.
+    if not (meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) <= 12):
+        abort(404)
     with transaction() as conn:
-        row = meeting_store.get(conn, meeting_id)
+        row = meeting_store.get(conn, int(meeting_id))
     if row is None:
         abort(404)
     meeting = meeting_store.present(row)
