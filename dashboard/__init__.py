@@ -130,9 +130,12 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_filters(app: Flask) -> None:
+    from dashboard import dates, time_zones
     from dashboard.bookings import display
 
     display.init_app(app)
+    dates.init_app(app)
+    app.add_template_global(time_zones.choices, "zone_choices")
 
 
 def register_template_globals(app: Flask) -> None:
@@ -146,11 +149,13 @@ def register_template_globals(app: Flask) -> None:
         Permission,
         Role,
     )
+    from dashboard.services.connection_summary import removed_in_marketplace, waiting_bookings
     from dashboard.services.connections import connection_of
 
     app.jinja_env.globals.update(
         current_membership=current_membership, my_memberships=my_memberships,
-        zoom_connection_of=connection_of, BookingState=BookingState,
+        zoom_connection_of=connection_of, zoom_removed_in_marketplace=removed_in_marketplace,
+        bookings_waiting_for_zoom=waiting_bookings, BookingState=BookingState,
         ConnectionStatus=ConnectionStatus, MeetingStatus=MeetingStatus,
         OperationState=OperationState, Permission=Permission, Role=Role)
 

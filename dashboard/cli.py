@@ -78,7 +78,8 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Create (or keep) the demo workspace, its three users and its demo bookings."""
-        from dashboard import demo_bookings
+        from dashboard import demo_bookings, demo_zoom
+        from dashboard.services.meeting_defaults import defaults_for
 
         password = os.environ.get("DEMO_PASSWORD") or "lakesis-demo"
         workspace = ensure_workspace(*DEMO_WORKSPACE)
@@ -88,7 +89,19 @@ def init_app(app: Flask) -> None:
         except ServiceError as error:
             db.session.rollback()
             raise click.ClickException(f"DEMO_PASSWORD: {error.message}") from error
-        added = demo_bookings.seed(workspace)
+        make_meeting, where = None, "no Zoom calls were made, their meetings are made up"
+        if demo_zoom.available():
+            admin = db.session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+            connection = demo_zoom.connect(workspace, admin)
+            defaults = defaults_for(workspace.id)
+
+            def make_meeting(booking, status):  # noqa: ANN001, ANN202 - demo_bookings.MakeMeeting
+                return demo_zoom.create_meeting(booking, defaults, connection.zoom_email,
+                                                status)
+
+            where = (f"their meetings are in the Zoom sandbox, connected as "
+                     f"{connection.zoom_email}")
+        added = demo_bookings.seed(workspace, make_meeting=make_meeting)
         db.session.commit()
         click.echo(f"Demo workspace {workspace.name} ({workspace.slug}); sign in with:")
         for email, _, role in DEMO_USERS:
@@ -96,8 +109,7 @@ def init_app(app: Flask) -> None:
         if added:
             counts = ", ".join(f"{n} {status.replace('_', ' ')}"
                                for status, n in added.most_common())
-            click.echo(f"Added {added.total()} demo bookings (demo-0001..): {counts}; no Zoom "
-                       "calls were made, their meetings and Zoom work are made up.")
+            click.echo(f"Added {added.total()} demo bookings (demo-0001..): {counts}; {where}.")
         else:
             click.echo("Demo bookings already there; nothing added.")
 

@@ -1,9 +1,12 @@
 """About 200 believable bookings for the demo workspace, in every meeting state.
 
-Written straight to the database (no Zoom calls): scheduled meetings get fake but plausible
-Zoom ids and join links, and the failed, dead, waiting and parked ones get the operations
-that would have led there, so the bookings and sync health pages look like a real week.
-Idempotent: bookings are keyed ``demo-0001``..``demo-0200``; a second run adds nothing.
+With a ``make_meeting`` (``flask seed-demo`` in sandbox mode passes ``demo_zoom``'s), every
+meeting that exists in Zoom is made in the sandbox's store, so every action on it behaves
+as for real (a Re-sync on a healthy row stays green, the join link is the sandbox's).
+Without one, the meetings' Zoom ids and links are made up. The failed, dead and parked ones
+get the operations that would have led there, so the bookings and sync health pages look
+like a real week. Idempotent: bookings are keyed ``demo-0001``..``demo-0200``; a second run
+adds nothing.
 
 Not a use case (so not in ``services/``): only ``flask seed-demo`` calls it.
 """
@@ -11,15 +14,23 @@ Not a use case (so not in ``services/``): only ``flask seed-demo`` calls it.
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from dashboard import token_cipher
 from dashboard.extensions import db
 from dashboard.models import Booking, Meeting, Operation, Workspace
 from dashboard.orm import utcnow
 from dashboard.zoom.errors import next_utc_midnight
+from dashboard.zoom.meetings import read_meeting
+
+#: makes a booking's meeting in Zoom (the sandbox) in a meeting status; returns Zoom's copy
+MakeMeeting = Callable[[Booking, str], dict[str, Any]]
 
 FIRST = ("Ana", "Bruno", "Carla", "Diogo", "Eva", "Filipe", "Grace", "Hugo", "Inês", "João",
          "Kofi", "Laura", "Miguel", "Nadia", "Omar", "Priya", "Rui", "Sofia", "Tomás", "Yara")
@@ -101,10 +112,18 @@ def _operations(rng: random.Random, booking: Booking, status: str, index: int,
 
 
 def _meeting(rng: random.Random, booking: Booking, status: str, zoom_id: int,
-             now: datetime) -> Meeting:
+             now: datetime, make_meeting: MakeMeeting | None = None) -> Meeting:
     """The booking's meeting row as Zoom work would have left it in ``status``."""
     has_meeting = status in ("scheduled", "ended", "started", "deleted_in_zoom")
     live = has_meeting and status != "deleted_in_zoom"  # a Zoom meeting exists now
+    if live and make_meeting is not None:
+        made = read_meeting(make_meeting(booking, status))
+        return Meeting(
+            workspace_id=booking.workspace_id, status=status, zoom_meeting_id=made.id,
+            zoom_uuid=made.uuid, join_url=made.join_url,
+            start_url_enc=token_cipher.encrypt(made.start_url) if made.start_url else None,
+            synced_start_at=made.start_at, synced_duration=made.duration_minutes,
+            last_synced_at=now - timedelta(minutes=rng.randint(1, 600)))
     return Meeting(
         workspace_id=booking.workspace_id, status=status,
         zoom_meeting_id=zoom_id if has_meeting else None,
@@ -116,17 +135,24 @@ def _meeting(rng: random.Random, booking: Booking, status: str, zoom_id: int,
         if status == "deleted_in_zoom" else None)
 
 
-def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) -> Counter[str]:
+def seed(workspace: Workspace, count: int = 200, now: datetime | None = None,
+         make_meeting: MakeMeeting | None = None) -> Counter[str]:
     """Add the demo bookings ``workspace`` does not have yet; returns how many of each
-    meeting status were added (empty on a second run). The caller commits."""
+    meeting status were added (empty on a second run). The caller commits.
+
+    With ``make_meeting`` the workspace is connected to Zoom, so no booking waits for a
+    connection: those become scheduled ones."""
     now = now or utcnow()
+    plan = PLAN if make_meeting is None else tuple(
+        ("scheduled", state, n) if status == "waiting_for_connection" else (status, state, n)
+        for status, state, n in PLAN)
     refs = [f"demo-{n:04d}" for n in range(1, count + 1)]
     existing = set(db.session.scalars(select(Booking.external_ref).where(
         Booking.workspace_id == workspace.id, Booking.external_ref.in_(refs))))
     rng = random.Random(20_260_101)  # noqa: S311 - the same demo every time, not security
-    statuses = [status for status, _, n in PLAN for _ in range(n)]
+    statuses = [status for status, _, n in plan for _ in range(n)]
     rng.shuffle(statuses)
-    states = {status: state for status, state, _ in PLAN}
+    states = {status: state for status, state, _ in plan}
     added: Counter[str] = Counter()
     for n, ref in enumerate(refs):
         status = statuses[n % len(statuses)]
@@ -139,6 +165,7 @@ def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) ->
         if status in ("pending", "waiting_for_connection"):
             host = None  # the sandbox knows these hosts; no surprise refusals on connect
         booking = Booking(
+            public_id=uuid.uuid4().hex,  # now, not at flush: the Zoom meeting carries it
             workspace_id=workspace.id, external_ref=ref, kind=rng.choice(("booking",
                                                                           "consultation")),
             title=title, start_at=start, duration_minutes=rng.choice((20, 30, 30, 45, 60)),
@@ -146,7 +173,7 @@ def seed(workspace: Workspace, count: int = 200, now: datetime | None = None) ->
             customer_email=f"{first.lower()}.{last.lower()}@example.test".replace("ê", "e"),
             state=states[status], fingerprint=f"demo{n:060d}",
             created_at=min(start, now) - timedelta(days=rng.randint(1, 10)))
-        booking.meeting = _meeting(rng, booking, status, zoom_id, now)
+        booking.meeting = _meeting(rng, booking, status, zoom_id, now, make_meeting)
         db.session.add(booking)
         db.session.add_all(_operations(rng, booking, status, n, now))
         added[status] += 1

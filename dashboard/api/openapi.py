@@ -49,8 +49,10 @@ _ZONE = {"type": "string", "maxLength": 64, "example": "Europe/Lisbon",
 
 _BOOKING_ID = {
     "name": "booking_id", "in": "path", "required": True,
-    "description": "The booking's `id` (as returned on create).",
-    "schema": {"type": "string", "maxLength": 64},
+    "description": "The booking's `id` (as returned on create), or `ref:` and its "
+                   "`external_ref` (`ref:crm-1`; a reference holding `/` cannot be used "
+                   "here: keep the `id` for it).",
+    "schema": {"type": "string", "maxLength": 104},
 }
 
 SCHEMAS: dict[str, Any] = {

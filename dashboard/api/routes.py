@@ -63,22 +63,33 @@ def list_bookings() -> Response:
                     "next_cursor": page.next_cursor})
 
 
+REF_PREFIX = "ref:"
+
+
+def _booking(booking_id: str) -> Booking:
+    """The booking a path names: its `id`, or `ref:<external_ref>` (the workflow's own
+    reference, so it can read back a booking without keeping Lakesis's id)."""
+    if booking_id.startswith(REF_PREFIX):
+        return bookings.get_by_ref(api_workspace(), booking_id[len(REF_PREFIX):])
+    return bookings.get_public(api_workspace(), booking_id)
+
+
 @bp.get("/bookings/<booking_id>")
 @requires_api_key
 def get_booking(booking_id: str) -> tuple[Response, int]:
-    return _booking_response(bookings.get_public(api_workspace(), booking_id))
+    return _booking_response(_booking(booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
 @requires_api_key
 def reschedule_booking(booking_id: str) -> tuple[Response, int]:
     changes = parse_changes(json_body(), utcnow())
-    booking = bookings.get_public(api_workspace(), booking_id)
+    booking = _booking(booking_id)
     return _booking_response(bookings.reschedule(api_workspace(), api_actor(), booking, changes))
 
 
 @bp.post("/bookings/<booking_id>/cancel")
 @requires_api_key
 def cancel_booking(booking_id: str) -> tuple[Response, int]:
-    booking = bookings.get_public(api_workspace(), booking_id)
+    booking = _booking(booking_id)
     return _booking_response(bookings.cancel(api_workspace(), api_actor(), booking))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,6 +11,7 @@ from dashboard.auth.blueprint import bp
 from dashboard.auth.forms import ChangePasswordForm, EndSessionForm
 from dashboard.auth.routes import too_many
 from dashboard.auth.session_login import sign_out
+from dashboard.confirmation import confirmation_page
 from dashboard.services import NotFound, ServiceError, accounts, login_throttle, user_sessions
 
 
@@ -50,6 +51,22 @@ def change_password() -> Response | tuple[str, int]:
     return redirect(url_for("auth.account"))
 
 
+@bp.route("/account/sessions/end", methods=["GET"])
+@signed_in
+def confirm_end_session() -> Response | str:
+    """Without JavaScript, "Sign out this session" leads here first."""
+    wanted = request.args.get("session_id", type=int)
+    chosen = next((s for s in user_sessions.sessions_of(current_user) if s.id == wanted), None)
+    if chosen is None:
+        abort(404)
+    device = chosen.device or "an unknown device"
+    return confirmation_page(
+        title=f"Sign out the session on {device}?", verb="Sign out that session",
+        keep="Keep it signed in", action=url_for("auth.end_session"),
+        back=url_for("auth.account"), fields={"session_id": chosen.id},
+        body=("Whoever uses that session must sign in again.",))
+
+
 @bp.route("/account/sessions/end", methods=["POST"])
 @signed_in
 def end_session() -> Response:
@@ -70,6 +87,17 @@ def _signed_out() -> Response:
     sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["GET"])
+@signed_in
+def confirm_sign_out_everywhere() -> str:
+    return confirmation_page(
+        title="Sign out everywhere?", verb="Sign out everywhere",
+        keep="Stay signed in", action=url_for("auth.sign_out_everywhere"),
+        back=url_for("auth.account"),
+        body=("Every session of yours ends, this one too: you sign in again here and on "
+              "every other device.",))
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])

@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from dashboard import time_zones
 from dashboard.access import current_workspace, requires
 from dashboard.htmx import is_htmx, partial
 from dashboard.integrations.blueprint import bp
 from dashboard.models import Permission
-from dashboard.services import ServiceError, connections, meeting_defaults
+from dashboard.services import ServiceError, connection_summary, connections, meeting_defaults
 from dashboard.services.audit import Actor
 from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION, is_timezone
 
@@ -37,7 +38,8 @@ class MeetingDefaultsForm(FlaskForm):
         render_kw={"min": MIN_DURATION, "max": MAX_DURATION, "inputmode": "numeric"})
     timezone = StringField("Workspace time zone", validators=[InputRequired("Choose a time zone.")],
                            render_kw={"list": "iana-zones", "autocomplete": "off"},
-                           description="The dashboard shows times on this clock.")
+                           description="The dashboard shows times on this clock. Type a "
+                                       "city (Lisbon) or a zone (Europe/Lisbon).")
 
     def validate_join_before_host(self, field: BooleanField) -> None:
         # Zoom would save the pair and ignore join-before-host: say so instead of storing a
@@ -48,8 +50,10 @@ class MeetingDefaultsForm(FlaskForm):
 
     def validate_timezone(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
+        field.data = time_zones.resolve(field.data) or field.data  # "Lisbon" is Europe/Lisbon
         if not is_timezone(field.data):
-            raise ValidationError("Must be an IANA time zone such as Europe/Lisbon.")
+            raise ValidationError("Must be a time zone such as Europe/Lisbon, or a city in "
+                                  "it such as Lisbon.")
 
     def settings(self) -> meeting_defaults.Settings:
         return meeting_defaults.Settings(**{
@@ -72,7 +76,8 @@ def _refused(form: MeetingDefaultsForm) -> Response:
         return partial(FRAGMENT, status=422, defaults_form=form)
     return make_response(render_template(
         "pages/integrations.html", defaults_form=form,
-        connection=connections.connection_of(current_workspace())), 422)
+        connection=connections.connection_of(current_workspace()),
+        summary=connection_summary.summary(current_workspace())), 422)
 
 
 @bp.route("/meeting-defaults", methods=["POST"])

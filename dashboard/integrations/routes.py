@@ -10,7 +10,7 @@ from dashboard.access import SESSION_WORKSPACE, current_workspace, requires, sig
 from dashboard.integrations.blueprint import bp
 from dashboard.integrations.defaults_routes import defaults_form
 from dashboard.models import ConnectionStatus, Permission
-from dashboard.services import ServiceError, connections
+from dashboard.services import ServiceError, connection_summary, connections
 
 
 @bp.route("")
@@ -18,6 +18,7 @@ from dashboard.services import ServiceError, connections
 def index() -> str:
     return render_template("pages/integrations.html",
                            connection=connections.connection_of(current_workspace()),
+                           summary=connection_summary.summary(current_workspace()),
                            defaults_form=defaults_form())
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
+from dashboard.confirmation import confirmation_page
 from dashboard.htmx import is_htmx, partial
 from dashboard.members.blueprint import bp
 from dashboard.members.forms import IntegrationsForm, InviteForm, RevokeInvitationForm, RoleForm
@@ -20,10 +21,15 @@ from dashboard.services.audit import Actor
 
 def _page(form: InviteForm, status: int = 200, **context: Any) -> tuple[str, int]:
     workspace = current_workspace()
-    return render_template("pages/members.html", form=form,
-                           members=members.list_members(workspace),
+    listed = members.list_members(workspace)
+    return render_template("pages/members.html", form=form, members=listed,
+                           admin_count=_admins(listed),
                            invitations=invitations.waiting(workspace), now=utcnow(),
                            **context), status
+
+
+def _admins(listed: list[Any]) -> int:
+    return sum(1 for m in listed if m.role == Role.ADMIN)
 
 
 def _answer(membership_id: int, error: ServiceError | None = None) -> Response:
@@ -47,7 +53,8 @@ def _answer(membership_id: int, error: ServiceError | None = None) -> Response:
     except NotFound:  # just removed: the row goes
         return partial("partials/empty.html", status=status)
     return partial("partials/member_row.html", status=status, member=membership,
-                   role_form=RoleForm(role=membership.role))
+                   role_form=RoleForm(role=membership.role),
+                   admin_count=_admins(members.list_members(current_workspace())))
 
 
 @bp.route("", methods=["GET"])
@@ -119,6 +126,26 @@ def set_integrations(membership_id: int) -> Response:
     verb = "may now" if membership.manages_integrations else "may no longer"
     flash(f"{membership.user.email} {verb} connect and disconnect Zoom.", "success")
     return _answer(membership_id)
+
+
+@bp.route("/<int:membership_id>/remove", methods=["GET"])
+@requires(Permission.MANAGE_WORKSPACE)
+def confirm_remove(membership_id: int) -> str:
+    """Without JavaScript, Remove leads here first (with it, a dialog asks the same)."""
+    try:
+        member = members.get_member(current_workspace(), membership_id)
+    except NotFound:
+        abort(404)
+    yourself = member.user_id == current_user.id
+    who = "yourself" if yourself else member.user.email
+    return confirmation_page(
+        title=f"Remove {who} from this workspace?", verb=f"Remove {who}",
+        keep="Keep my access" if yourself else f"Keep {member.user.name}",
+        action=url_for("members.remove", membership_id=member.id),
+        back=url_for("members.index"),
+        body=("You lose access to this workspace at once." if yourself else
+              f"{member.user.name} loses access to this workspace at once; an invitation "
+              "brings them back.",))
 
 
 @bp.route("/<int:membership_id>/remove", methods=["POST"])

@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     console,
     control,
     grant_controls,
+    join_page,
     mailbox,
     marketplace,
     meetings,

@@ -93,9 +93,19 @@ def start_ts(value: str | None, timezone: str, now_ts: float) -> float:
 
 
 def create(
-    conn: Connection, *, host: dict[str, Any], creator_id: str, body: dict[str, Any], now_ts: float
+    conn: Connection,
+    *,
+    host: dict[str, Any],
+    creator_id: str,
+    body: dict[str, Any],
+    now_ts: float,
+    link_base: str = "https://zoom.us",
 ) -> dict[str, Any]:
-    """Store a new meeting for ``host`` from a validated body; return its representation."""
+    """Store a new meeting for ``host`` from a validated body; return its representation.
+
+    Its join and start links are Zoom's shapes under ``link_base``: the sandbox passes its
+    own URL, so a link opens the sandbox's meeting page instead of a Zoom that never heard
+    of the meeting."""
     number = _meeting_number(conn)
     timezone = body.get("timezone") or host["timezone"]
     meeting_type = body.get("type", 2)
@@ -113,8 +123,8 @@ def create(
         "timezone": timezone,
         "agenda": body.get("agenda", ""),
         "created_at": iso(now_ts),
-        "start_url": f"https://zoom.us/s/{number}?zak={secrets.token_urlsafe(40)}",
-        "join_url": f"https://zoom.us/j/{number}?pwd={secrets.token_urlsafe(24)}",
+        "start_url": f"{link_base}/s/{number}?zak={secrets.token_urlsafe(40)}",
+        "join_url": f"{link_base}/j/{number}?pwd={secrets.token_urlsafe(24)}",
         "password": password,
         "settings": settings,
         "pre_schedule": False,

@@ -109,7 +109,12 @@ def create_meeting(caller: Caller, user_ref: str) -> Response:
         if refusal:
             return refusal
         meeting = meeting_store.create(
-            conn, host=host, creator_id=caller.user["id"], body=body, now_ts=caller.now_ts
+            conn,
+            host=host,
+            creator_id=caller.user["id"],
+            body=body,
+            now_ts=caller.now_ts,
+            link_base=request.host_url.rstrip("/") + sandbox_state().url_prefix,
         )
     account_id = caller.grant["account_id"]
     send_event("meeting.created", meeting_events.created(meeting, account_id, caller.user))

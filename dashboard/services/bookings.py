@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from dashboard import plain_text
 from dashboard.extensions import db
 from dashboard.models import (
     Booking,
@@ -30,7 +31,7 @@ from dashboard.models import (
 from dashboard.services import NotFound, ServiceError, drift, outbox
 from dashboard.services.audit import Actor, record
 from dashboard.services.booking_actions import BookingActions, Offer, offered_actions
-from dashboard.services.booking_input import NewBooking
+from dashboard.services.booking_input import TEXT_LIMITS, NewBooking
 from dashboard.services.unit_of_work import transaction
 
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
@@ -78,6 +79,18 @@ def get_public(workspace: Workspace, public_id: str) -> Booking:
         raise NotFound("booking")
     booking = db.session.scalar(select(Booking).where(
         Booking.public_id == public_id, Booking.workspace_id == workspace.id))
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+def get_by_ref(workspace: Workspace, external_ref: str) -> Booking:
+    """The booking the workflow made with ``external_ref`` (unique per workspace)."""
+    if not external_ref or len(external_ref) > TEXT_LIMITS["external_ref"] or (
+            plain_text.problem(external_ref)):
+        raise NotFound("booking")
+    booking = db.session.scalar(select(Booking).where(
+        Booking.external_ref == external_ref, Booking.workspace_id == workspace.id))
     if booking is None:
         raise NotFound("booking")
     return booking

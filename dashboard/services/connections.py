@@ -124,6 +124,13 @@ def complete_connect(user: User, state: str | None, code: str | None,
     return _save_connection(workspace, user, tokens, me)
 
 
+def connect_with_grant(workspace: Workspace, user: User, tokens: TokenSet, me: dict
+                       ) -> Connected:
+    """Store a grant obtained outside the browser's consent (``flask seed-demo`` asks the
+    in-process sandbox for one): the same record, audit and resumption as a Connect."""
+    return _save_connection(workspace, user, tokens, me)
+
+
 def _save_connection(workspace: Workspace, user: User, tokens: TokenSet, me: dict) -> Connected:
     zoom_user_id = str(me.get("id") or "")
     # Zoom keeps one grant per user and app: the code exchange has already revoked the grant

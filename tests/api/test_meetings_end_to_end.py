@@ -26,7 +26,7 @@ def test_a_booking_made_through_the_api_gets_then_loses_its_zoom_meeting(
     assert drain(app) == 1
     scheduled = api.get(f"bookings/{booking['id']}").get_json()["meeting"]
     assert scheduled["status"] == "scheduled"
-    assert scheduled["join_url"].startswith("https://zoom.us/j/")
+    assert scheduled["join_url"].startswith(app.config["ZOOM_SANDBOX_URL"] + "/j/")
     assert scheduled["zoom_meeting_id"] and scheduled["last_synced_at"]
     assert sandbox.state()["meetings"]["waiting"] == 1
 

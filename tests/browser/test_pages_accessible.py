@@ -1,5 +1,6 @@
-"""Every main page, at 1280 and 390 px: no sideways scroll, and axe-core finds nothing
-serious or critical. Screenshots of each are kept in test-artifacts/."""
+"""Every main page, at 1280 and 390 px, in each main state: no sideways scroll, and axe-core
+finds nothing serious or critical. Screenshots of each are kept in test-artifacts/screenshots/
+(the test prints where)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dashboard.services import api_keys, booking_events, webhook_endpoints
 from dashboard.services.audit import Actor
 from tests.booking_builders import add_booking
 from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.test_zoom_connection import connect_zoom
 from tests.conftest import PASSWORD
 from tests.zoom_builders import store_connection
 
@@ -35,7 +37,11 @@ ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/bookings/{schedu
                "/bookings/{deleted_in_zoom}", "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/settings/webhooks",
                "/settings/webhooks/{endpoint}", "/audit", "/health", "/health/reconcile",
-               "/account", "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
+               "/account",
+               # the no-JavaScript confirmation pages
+               "/settings/api-keys/{key}/revoke", "/settings/members/{support}/remove",
+               "/settings/integrations/zoom/disconnect", "/account/sign-out-everywhere",
+               "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}", "/health",
                  "/health/reconcile", "/settings/integrations", "/account"]
 
@@ -63,8 +69,14 @@ def filled(app, world):
                                     trigger="worker", requested_by="Lakesis",
                                     started_at=utcnow(), finished_at=utcnow(),
                                     meetings_checked=8, drift_found=1, deleted_found=1))
-        api_keys.issue(db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
-                       "booking workflow (production)", world.admin.id)
+        ids["key"] = api_keys.issue(
+            db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
+            "booking workflow (production)", world.admin.id).key.id
+        revoked = api_keys.issue(db.session.get(Workspace, world.acme.id),
+                                 Actor.of_user(world.admin), "old workflow", world.admin.id)
+        api_keys.revoke(db.session.get(Workspace, world.acme.id), Actor.of_user(world.admin),
+                        revoked.key.id)
+        ids["support"] = world.member(world.support).id
         ids["endpoint"] = _endpoint_with_a_log(world.acme.id)
         store_connection(world.acme.id, status=ConnectionStatus.NEEDS_REAUTH.value,
                          connected_by_id=world.admin.id)
@@ -101,16 +113,25 @@ def _serious(page) -> list[tuple[str, str, str]]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def _check_here(page, path: str, name: str) -> list[str]:
+    """The page as it stands: a screenshot, then its sideways scroll and axe findings."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    found = []
+    if _overflow(page) > 0:
+        found.append(f"{path}: scrolls sideways by {_overflow(page)} px")
+    return found + [f"{path}: {violation}" for violation in _serious(page)]
+
+
 def _audit(page, paths: list[str], label: str, width: int) -> list[str]:
     found = []
     for path in paths:
         response = page.goto(path)
         assert response.status == 200, path
         name = f"{label}-{width}-{path.strip('/').split('?')[0].replace('/', '_') or 'home'}"
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        if _overflow(page) > 0:
-            found.append(f"{path}: scrolls sideways by {_overflow(page)} px")
-        found += [f"{path}: {violation}" for violation in _serious(page)]
+        found += _check_here(page, path, name)
     return found
 
 
@@ -131,15 +152,46 @@ def _caught_mail(app) -> int:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_fits_and_passes_axe(app, page, world, filled, sandbox, width):
-    ARTIFACTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {SCREENSHOTS}")
     mail = _caught_mail(app)
     page.set_viewport_size({"width": width, "height": 900})
     assert _audit(page, ["/login"], "signed-out", width) == []
     sign_in(page, "admin@acme.test", PASSWORD)
     paths = [p.format(**filled, mail=mail) for p in ADMIN_PAGES]
     assert _audit(page, paths, "admin", width) == []
+    # The other main states: a dialog open, a new key on show, an invitation waiting.
+    page.goto("/settings/api-keys")
+    page.get_by_role("button", name="Revoke booking workflow (production)").click()
+    assert _check_here(page, "revoke dialog", f"admin-{width}-dialog_revoke") == []
+    page.keyboard.press("Escape")
+    page.get_by_label("Name").fill("crm")
+    page.get_by_role("button", name="Create key").click()
+    assert _check_here(page, "new key", f"admin-{width}-settings_api-keys_new") == []
+    page.goto("/settings/members")
+    page.get_by_label("Email").fill("someone.with.a.very.long.address@example-clinic.test")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    assert _check_here(page, "invitation", f"admin-{width}-settings_members_invited") == []
     page.goto("/")  # the sandbox's page, last, has no Sign out
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "support@acme.test", PASSWORD)
     paths = [p.format(**filled) for p in SUPPORT_PAGES]
     assert _audit(page, paths, "support", width) == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_connected_and_removed_in_the_marketplace_states(page, world, sandbox, width):
+    """Integrations and the overview connected, then after Zoom's Marketplace removal (the
+    red alert, and the banner on every page)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_in(page, "admin@acme.test", PASSWORD)
+    page.goto("/settings/integrations")
+    connect_zoom(page)
+    found = _audit(page, ["/settings/integrations", "/"], "connected", width)
+    sandbox.remove_app()
+    found += _audit(page, ["/settings/integrations", "/", "/settings/members"], "removed",
+                    width)
+    assert found == []
+    page.goto("/")
+    assert "Zoom was removed in the Marketplace" in page.locator("#reauth-banner").inner_text()
+

@@ -9,8 +9,9 @@ from tests.conftest import PASSWORD
 
 
 def open_zoom_settings(page) -> None:
-    page.get_by_text("Settings", exact=True).click()
-    page.get_by_role("link", name="Integrations").click()
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_text("Settings", exact=True).click()
+    menu.get_by_text("Integrations", exact=True).click()
     expect(page.get_by_role("heading", name="Zoom")).to_be_visible()
 
 
@@ -31,9 +32,10 @@ def test_connect_disconnect_and_marketplace_removal(page, world, sandbox):
     expect(page.get_by_text("dr.ada@clinic.zoom.test").first).to_be_visible()
 
     page.get_by_role("button", name="Disconnect").click()
-    expect(page.get_by_text("Lakesis will stop creating new Zoom meetings for this workspace "
-                            "until Zoom is connected again")).to_be_visible()
-    page.get_by_role("button", name="Disconnect Zoom").click()
+    dialog = page.get_by_role("dialog", name="Disconnect Zoom?")
+    expect(dialog.get_by_text("Lakesis stops creating Zoom meetings for this workspace "
+                              "until Zoom is connected again")).to_be_visible()
+    dialog.get_by_role("button", name="Disconnect Zoom").click()
     expect(page.locator("#zoom-status")).to_have_text("Not connected")
 
     connect_zoom(page)

@@ -26,7 +26,7 @@ def test_booking_gets_a_scheduled_meeting(app, connected, sandbox):
     assert drain(app) == 1
     meeting = meeting_of(app, booking_id)
     assert meeting.status == "scheduled"
-    assert meeting.join_url.startswith("https://zoom.us/j/")
+    assert meeting.join_url.startswith(app.config["ZOOM_SANDBOX_URL"] + "/j/")
     assert sandbox.state()["meetings"]["waiting"] == 1
     assert zoom_meeting(sandbox, app, meeting.zoom_meeting_id)["duration"] == 30
 

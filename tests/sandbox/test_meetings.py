@@ -34,7 +34,9 @@ def test_create_answers_201_with_zoom_shape(sandbox: Sandbox, token: str) -> Non
     assert meeting["status"] == "waiting"
     assert meeting["start_time"] == "2030-03-01T10:00:00Z"
     assert meeting["timezone"] == "Europe/Lisbon" and meeting["duration"] == 30
-    assert re.fullmatch(rf"https://zoom\.us/j/{meeting['id']}\?pwd=[\w-]+", meeting["join_url"])
+    # Zoom's link shape, under the sandbox's own URL: the link opens the sandbox's page.
+    assert re.fullmatch(rf"http://[\w.:]+/zoom-sandbox/j/{meeting['id']}\?pwd=[\w-]+",
+                        meeting["join_url"])
     assert "zak=" in meeting["start_url"]
     assert meeting["password"] and meeting["created_at"].endswith("Z")
     assert meeting["settings"]["waiting_room"] is False
@@ -290,3 +292,16 @@ def test_scopes_guard_each_operation(sandbox: Sandbox) -> None:
     assert listing.json()["message"].endswith("scopes:[meeting:read:list_meetings].")
     lister = sandbox.connect(scope="meeting:read:list_meetings")["access_token"]
     assert sandbox.api("GET", "/users/me/meetings", lister).status_code == 200
+
+
+
+def test_a_join_link_opens_the_sandbox_meeting_page(sandbox: Sandbox, token: str) -> None:
+    import requests
+
+    meeting = sandbox.create_meeting(token)
+    page = requests.get(meeting["join_url"], timeout=5)
+    assert page.status_code == 200
+    assert "This is the Zoom sandbox" in page.text and str(meeting["id"]) in page.text
+    assert requests.get(meeting["start_url"], timeout=5).status_code == 200
+    gone = meeting["join_url"].replace(f"/j/{meeting['id']}", "/j/1")
+    assert requests.get(gone, timeout=5).status_code == 404

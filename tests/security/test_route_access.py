@@ -25,7 +25,7 @@ from dashboard.models import (
 )
 from dashboard.services import api_keys
 from dashboard.services.audit import Actor
-from tests.booking_builders import add_booking, meeting_of
+from tests.booking_builders import add_booking, apply_webhooks, meeting_of
 from tests.security.conftest import record_ids
 from tests.zoom_builders import compact, meeting_event, signed_headers, store_connection
 
@@ -225,6 +225,7 @@ def _deliver(app, body: dict) -> int:
     response = app.test_client().post("/webhooks/zoom", data=raw, headers=headers,
                                       content_type="application/json", csrf=False)
     response.close()
+    apply_webhooks(app)  # the worker's next loop
     return response.status_code
 
 

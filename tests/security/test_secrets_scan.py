@@ -125,7 +125,8 @@ def test_a_full_run_leaks_no_secret(app, client, auth, world, sandbox, live_serv
     secrets.update({f"Zoom token {i}": token for i, token in enumerate(first_tokens)})
 
     # An API key, issued on the one page that shows it once (that page alone may hold it).
-    issued = client.post("/settings/api-keys", data={"name": "booking workflow"})
+    seen.keep("create key", client.post("/settings/api-keys", data={"name": "booking workflow"}))
+    issued = client.get("/settings/api-keys")  # after the redirect, the one showing
     key = re.search(r'id="new-api-key">([^<]+)<', issued.get_data(as_text=True)).group(1)
     secrets["API key"] = key
     assert key in issued.get_data(as_text=True)

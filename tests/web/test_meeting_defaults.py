@@ -73,7 +73,7 @@ def test_htmx_save_answers_the_section_with_an_out_of_band_flash(client, auth, w
     ({"default_duration_minutes": "4"}, "Must be between 5 and 720 minutes."),
     ({"default_duration_minutes": "721"}, "Must be between 5 and 720 minutes."),
     ({"default_duration_minutes": "lots"}, "Not a valid integer value."),
-    ({"timezone": "Europe/Atlantis"}, "Must be an IANA time zone such as Europe/Lisbon."),
+    ({"timezone": "Europe/Atlantis"}, "Must be a time zone such as Europe/Lisbon, or a city"),
     ({"timezone": ""}, "Choose a time zone."),
 ])
 def test_bad_values_are_422_beside_the_field_and_nothing_is_saved(app, client, auth, world,
@@ -127,3 +127,19 @@ def test_join_before_host_with_the_waiting_room_is_explained_not_saved(app, clie
     assert response.status_code == 422
     assert "Zoom ignores join before host while the waiting room is on" in response.data.decode()
     assert _audit(app) == []
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Lisbon", "Europe/Lisbon"), ("new york", "America/New_York"), ("europe/berlin",
+                                                                    "Europe/Berlin"),
+    ("Sao_Paulo", "America/Sao_Paulo"), ("utc", "UTC")])
+def test_a_city_or_a_zone_in_any_case_is_taken_as_its_iana_zone(app, client, auth, world, typed,
+                                                                 stored):
+    auth.sign_in_as(world.admin)
+    response = client.post("/settings/integrations/meeting-defaults",
+                           data={**SAVED, "timezone": typed})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Workspace, world.acme.id).timezone == stored
+    page = client.get("/settings/integrations").data.decode()
+    assert '<option value="Europe/Lisbon">Lisbon</option>' in page  # the field's suggestions

@@ -35,7 +35,9 @@ def test_the_last_admin_cannot_be_demoted_or_removed(app, client, auth, world):
                          headers=HX)
     assert demote.status_code == 409
     assert b"at least one admin" in demote.data
-    assert b'<option value="admin" selected>' in demote.data  # the row shows what is stored
+    # The row shows what is stored, and no longer offers what the server refuses.
+    assert b"the only admin" in demote.data and b"<select" not in demote.data
+    assert b">Remove</button>" not in demote.data
     remove = client.post(f"/settings/members/{admin_id}/remove")
     assert remove.status_code == 409
     assert b"The last admin cannot be removed." in remove.data
@@ -98,3 +100,35 @@ def test_forbidden_htmx_request_gets_a_partial_saying_so(client, auth, world):
     assert response.data.decode().strip() == (
         '<p class="flash flash-error" role="alert">'
         "Your role in this workspace does not allow this.</p>")
+
+
+def test_the_page_marks_you_and_offers_the_last_admin_no_role_change_or_remove(app, client,
+                                                                               auth, world):
+    auth.sign_in_as(world.admin)
+    with app.app_context():
+        admin_id = world.member(world.admin).id
+        support_id = world.member(world.support).id
+    page = client.get("/settings/members").data.decode()
+    admin_row = page.split(f'<tr id="member-{admin_id}">')[1].split("</tr>")[0]
+    support_row = page.split(f'<tr id="member-{support_id}">')[1].split("</tr>")[0]
+    assert "(you)" in admin_row and "(you)" not in support_row
+    assert "<select" not in admin_row and "Remove" not in admin_row
+    assert "<select" in support_row and 'data-confirm="Remove support@acme.test"' in support_row
+    # Once there are two admins, either may be demoted or removed.
+    client.post(f"/settings/members/{support_id}/role", data={"role": "admin"})
+    page = client.get("/settings/members").data.decode()
+    admin_row = page.split(f'<tr id="member-{admin_id}">')[1].split("</tr>")[0]
+    assert "<select" in admin_row and 'data-confirm="Remove yourself"' in admin_row
+
+
+def test_remove_without_javascript_asks_first(app, client, auth, world):
+    auth.sign_in_as(world.admin)
+    with app.app_context():
+        member_id = world.member(world.support).id
+    page = client.get(f"/settings/members/{member_id}/remove")
+    assert page.status_code == 200
+    assert b"Remove support@acme.test from this workspace?" in page.data
+    assert b">Remove support@acme.test</button>" in page.data
+    with app.app_context():
+        assert db.session.get(Membership, member_id) is not None
+    assert _actions(app) == []

@@ -246,3 +246,21 @@ def test_sign_out_everywhere_needs_csrf(app, client, world, login):
     login()
     assert client.post("/account/sign-out-everywhere", csrf=False).status_code == 400
     assert _signed_in(client)
+
+
+def test_ending_a_session_or_every_session_without_javascript_asks_first(app, client, world,
+                                                                          login):
+    login()
+    other = app.test_client()
+    login(remember=True, client=other)
+    _, that_one = sorted(_sessions_of(app, world.admin), key=lambda s: s.id)
+    page = client.get(f"/account/sessions/end?session_id={that_one.id}")
+    assert page.status_code == 200
+    assert b">Sign out that session</button>" in page.data
+    assert b">Keep it signed in</a>" in page.data
+    assert f'name="session_id" value="{that_one.id}"'.encode() in page.data
+    everywhere = client.get("/account/sign-out-everywhere")
+    assert everywhere.status_code == 200 and b">Sign out everywhere</button>" in everywhere.data
+    assert _signed_in(other) and _signed_in(client)  # asking ended nothing
+    assert client.get("/account/sessions/end?session_id=999999").status_code == 404
+    assert client.get("/account/sessions/end?session_id=x").status_code == 404

@@ -243,7 +243,9 @@ def test_app_deauthorized_disconnects_and_forgets_the_zoom_user(
     assert MARKETPLACE_REASON in page
     assert ZOOM_EMAIL not in page
     assert 'id="zoom-connect"' in page
-    assert 'id="reauth-banner"' not in page
+    # A removal is red on Integrations, and says so on every page until someone reconnects.
+    assert 'id="zoom-removed"' in page and 'class="banner banner-bad"' in page
+    assert "Zoom was removed in the Marketplace" in client.get("/").data.decode()
 
 
 def test_app_deauthorized_with_data_retention_keeps_the_zoom_ids(
