@@ -59,19 +59,19 @@ def store(event: ZoomEvent, dedupe_key: str) -> tuple[int, bool]:
 
     One statement and one commit, nothing else: this runs while Zoom waits for the answer.
     ``ON CONFLICT DO NOTHING`` instead of catching the unique violation keeps a replay as
-    cheap as a new event and leaves the transaction usable on PostgreSQL.
+    cheap as a new event and leaves the transaction usable on PostgreSQL. A connection of
+    its own, not the ORM session: the event is committed whatever the request does next,
+    and the session's bookkeeping is a fifth of the request's cost.
     """
-    connection = db.session.connection()
-    new_id = connection.scalar(_insert_once(connection.dialect.name), {
-        "event": event.name, "dedupe_key": dedupe_key, "event_ts": event.event_ts,
-        "zoom_account_id": event.account_id, "payload": event.stored_payload(),
-        "received_at": utcnow()})
-    if new_id is not None:
-        db.session.commit()
-        return new_id, True
-    first = connection.scalar(select(WebhookEvent.id).where(WebhookEvent.dedupe_key == dedupe_key))
-    db.session.commit()
-    return first, False
+    with db.engine.begin() as connection:
+        new_id = connection.scalar(_insert_once(connection.dialect.name), {
+            "event": event.name, "dedupe_key": dedupe_key, "event_ts": event.event_ts,
+            "zoom_account_id": event.account_id, "payload": event.stored_payload(),
+            "received_at": utcnow()})
+        if new_id is not None:
+            return new_id, True
+        return connection.scalar(select(WebhookEvent.id).where(
+            WebhookEvent.dedupe_key == dedupe_key)), False
 
 
 def applies_at_once(event: ZoomEvent) -> bool:
