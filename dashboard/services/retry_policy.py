@@ -127,7 +127,11 @@ def _rate_limited(error: RateLimited, message: str, now: datetime, jitter: Jitte
     # (a burst would otherwise kill work that only had to wait a second). The limit is the
     # account's: the workspace's other queued work would only be refused too, so every
     # worker holds it back for the same moment.
-    resume = now + timedelta(seconds=error.retry_after or jitter(1.0, 3.0))
+    # A reset already reached when read (0 s) means the window is open: a few milliseconds
+    # of jitter, not the 1 to 3 s kept for a 429 that says nothing.
+    wait = (jitter(1.0, 3.0) if error.retry_after is None
+            else error.retry_after or jitter(0.01, 0.1))
+    resume = now + timedelta(seconds=wait)
     return Decision(state=OperationState.QUEUED, error=message, next_attempt_at=resume,
                     refund_attempt=True,
                     hold=Hold(until=resume, kinds=tuple(k.value for k in OperationKind)))

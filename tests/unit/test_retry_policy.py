@@ -101,6 +101,18 @@ def test_rate_limits_hold_back_the_workspaces_other_work():
     assert "resumes at 2026-12-02 00:00 UTC" in cap.meeting_note
 
 
+def test_a_window_that_opened_already_is_tried_again_at_once_not_in_seconds():
+    """X-RateLimit-Reset may be this very moment (or just past) by the time it is read: the
+    window is open, so wait a few milliseconds, not the 1 to 3 s kept for a 429 that says
+    nothing (that pause halved a burst's pace)."""
+    opened = decide(per_second(retry_after=0.0), 1, NOW, jitter=lambda low, high: high)
+    unknown = decide(per_second(retry_after=None), 1, NOW, jitter=lambda low, high: low)
+
+    assert NOW < opened.next_attempt_at <= NOW + timedelta(seconds=0.1)
+    assert opened.hold.until == opened.next_attempt_at
+    assert unknown.next_attempt_at == NOW + timedelta(seconds=1)
+
+
 def test_the_meeting_says_what_is_happening():
     waiting = decide(NotConnected("disconnected"), 1, NOW)
     retrying = decide(ZoomUnavailable("Zoom is down", status=503), 3, NOW)
