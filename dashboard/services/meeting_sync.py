@@ -261,7 +261,8 @@ def _fail(op: Operation, error: BaseException) -> None:
         meeting.last_error = decision.meeting_error
     code, tracking = _zoom_ids(error)
     op.error_code, op.tracking_id = code, tracking
-    if decision.meeting_error is not None or decision.state in OperationState.GAVE_UP:
+    if code is not None or decision.meeting_error is not None:
+        # Kept until the meeting's next success: what the page explains meanwhile.
         meeting.error_code, meeting.tracking_id = code, tracking
     hold = decision.hold
     if hold is not None:
