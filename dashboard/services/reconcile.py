@@ -230,12 +230,24 @@ def _host_pass(run: ReconcileRun, zoom: ZoomSession, host: str | None,
         if not isinstance(error, MissingScope):
             log.warning("reconcile: listing %s's meetings failed: %s", host or ME, error)
         listed = None  # read each meeting on its own
+    ids = [booking_id for booking_id, _ in expected]
+    values = {booking.id: drift.booking_values(booking) for booking in db.session.scalars(
+        select(Booking).where(Booking.id.in_(ids)))}
+    drifting = set(drift.open_drifts(ids))
+    db.session.commit()
     for booking_id, zoom_id in expected:
         item = listed.get(zoom_id) if listed is not None else None
         if item is None:
             item = _read_one(run, zoom, zoom_id)  # not listed: gone, or only not listed
         run.meetings_checked += 1
+        if (item is not None and booking_id not in drifting
+                and _agrees(values.get(booking_id), drift.listed_values(item))):
+            continue  # in step: nothing to write, no lock taken
         _compare(run, booking_id, zoom_id, item)
+
+
+def _agrees(ours: dict[str, Any] | None, zoom: dict[str, Any]) -> bool:
+    return ours is not None and all(ours.get(key) == value for key, value in zoom.items())
 
 
 def _read_one(run: ReconcileRun, zoom: ZoomSession, zoom_id: int) -> dict[str, Any] | None:
