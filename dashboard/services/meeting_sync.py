@@ -279,8 +279,7 @@ def _zoom_ids(error: BaseException) -> tuple[str | None, str | None]:
     if isinstance(error, RateLimited):
         return ("daily-cap" if error.daily else "429"), error.tracking_id
     if isinstance(error, ZoomError):
-        code = error.code if error.code is not None else (
-            error.status if error.status is not None else None)
+        code = error.code if error.code is not None else error.status
         return (str(code)[:32] if code is not None else None), error.tracking_id
     if isinstance(error, NotConnected):
         return "not-connected", None
