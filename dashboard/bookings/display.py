@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import Flask
 
 from dashboard.models import MeetingStatus, OperationState
+from dashboard.services import drift
 
 MEETING_LABELS = {
     MeetingStatus.PENDING: "Pending",
@@ -57,6 +58,11 @@ def badge_tone(status: str) -> str:
     return "badge-" + _TONES.get(status, "off")
 
 
+def drift_fields(changes: dict[str, object]) -> str:
+    """The fields a drift found changed, in words ("length, topic")."""
+    return ", ".join(drift.LABELS[key].lower() for key in drift.FIELDS if key in changes)
+
+
 def in_zone(moment: datetime | None, zone: str) -> datetime | None:
     """``moment`` on the clock of ``zone`` (an unknown zone falls back to UTC, never a 500)."""
     if moment is None:
@@ -82,5 +88,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(meeting_label, "meeting_label")
     app.add_template_filter(operation_label, "operation_label")
     app.add_template_filter(badge_tone, "badge_tone")
+    app.add_template_filter(drift_fields, "drift_fields")
     app.add_template_filter(in_zone, "in_zone")
     app.add_template_global(iana_zones, "iana_zones")

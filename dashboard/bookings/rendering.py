@@ -76,6 +76,6 @@ def render_detail(booking: Booking, form: RescheduleForm, status: int = 200) -> 
         drift=drifts.get(booking.id), drift_lines=drift.explain(drifts[booking.id])
         if booking.id in drifts else [],
         cause=error_causes.explain(meeting.error_code, None, meeting.last_error)
-        if meeting.last_error else None,
+        if meeting.last_error or meeting.error_code else None,
         may_operate=may_operate())
     return make_response(body, status)

@@ -272,7 +272,8 @@ def _fail(op: Operation, error: BaseException) -> None:
         meeting.last_error = decision.meeting_error
     code, tracking = _zoom_ids(error)
     op.error_code, op.tracking_id = code, tracking
-    if decision.meeting_error is not None or decision.state in OperationState.GAVE_UP:
+    if code is not None or decision.meeting_error is not None:
+        # Kept until the meeting's next success: what the page explains meanwhile.
         meeting.error_code, meeting.tracking_id = code, tracking
     if decision.state in OperationState.GAVE_UP:
         meeting_events.gave_up(op.booking, decision.meeting_error or decision.error, error,
@@ -292,8 +293,7 @@ def _zoom_ids(error: BaseException) -> tuple[str | None, str | None]:
     if isinstance(error, RateLimited):
         return ("daily-cap" if error.daily else "429"), error.tracking_id
     if isinstance(error, ZoomError):
-        code = error.code if error.code is not None else (
-            error.status if error.status is not None else None)
+        code = error.code if error.code is not None else error.status
         return (str(code)[:32] if code is not None else None), error.tracking_id
     if isinstance(error, NotConnected):
         return "not-connected", None

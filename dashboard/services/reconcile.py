@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -51,6 +51,10 @@ ME = "me"
 _CHECKED = (MeetingStatus.SCHEDULED.value,)
 
 
+#: a pass "running" longer than this lost its worker (killed mid-pass): it counts as failed
+STALE_AFTER = timedelta(minutes=15)
+
+
 class _Stop(Exception):
     """The pass cannot go on (Zoom's rate limit, no connection): recorded as stopped."""
 
@@ -69,10 +73,18 @@ def request_run(workspace_id: int, requested_by: str, trigger: str = "button"
     return run
 
 
+def _live() -> ColumnElement[bool]:
+    return or_(ReconcileRun.state == RunState.QUEUED,
+               and_(ReconcileRun.state == RunState.RUNNING,
+                    ReconcileRun.started_at >= utcnow() - STALE_AFTER))
+
+
 def latest(workspace_id: int, *, open_only: bool = False) -> ReconcileRun | None:
+    """The newest pass of the workspace (``open_only``: one queued, or running and not
+    stale)."""
     query = select(ReconcileRun).where(ReconcileRun.workspace_id == workspace_id)
     if open_only:
-        query = query.where(ReconcileRun.state.in_(RunState.OPEN))
+        query = query.where(_live())
     return db.session.scalar(query.order_by(ReconcileRun.id.desc()).limit(1))
 
 
@@ -80,6 +92,15 @@ def last_finished(workspace_id: int) -> ReconcileRun | None:
     return db.session.scalar(select(ReconcileRun).where(
         ReconcileRun.workspace_id == workspace_id,
         ReconcileRun.state.not_in(RunState.OPEN)).order_by(ReconcileRun.id.desc()).limit(1))
+
+
+def _fail_stale() -> None:
+    db.session.execute(update(ReconcileRun).where(
+        ReconcileRun.state == RunState.RUNNING,
+        ReconcileRun.started_at < utcnow() - STALE_AFTER).values(
+        state=RunState.FAILED.value, finished_at=utcnow(),
+        error="the worker stopped during the pass"))
+    db.session.commit()
 
 
 def reconcile_workspace(workspace_id: int, trigger: str = "cli",
@@ -95,6 +116,7 @@ def reconcile_workspace(workspace_id: int, trigger: str = "cli",
 
 def run_queued(limit: int = 5) -> int:
     """Run passes asked for (the button), each taken by one worker; returns how many ran."""
+    _fail_stale()
     done = 0
     while done < limit:
         run_id = db.session.scalar(select(ReconcileRun.id).where(
@@ -204,16 +226,28 @@ def _host_pass(run: ReconcileRun, zoom: ZoomSession, host: str | None,
     try:
         listed = {int(item["id"]): item for item in _call(
             run, lambda: zoom.list_meetings(host or ME)) if item.get("id") is not None}
-    except (MissingScope, ZoomError) as error:
+    except ZoomError as error:
         if not isinstance(error, MissingScope):
             log.warning("reconcile: listing %s's meetings failed: %s", host or ME, error)
         listed = None  # read each meeting on its own
+    ids = [booking_id for booking_id, _ in expected]
+    values = {booking.id: drift.booking_values(booking) for booking in db.session.scalars(
+        select(Booking).where(Booking.id.in_(ids)))}
+    drifting = set(drift.open_drifts(ids))
+    db.session.commit()
     for booking_id, zoom_id in expected:
         item = listed.get(zoom_id) if listed is not None else None
         if item is None:
             item = _read_one(run, zoom, zoom_id)  # not listed: gone, or only not listed
         run.meetings_checked += 1
+        if (item is not None and booking_id not in drifting
+                and _agrees(values.get(booking_id), drift.listed_values(item))):
+            continue  # in step: nothing to write, no lock taken
         _compare(run, booking_id, zoom_id, item)
+
+
+def _agrees(ours: dict[str, Any] | None, zoom: dict[str, Any]) -> bool:
+    return ours is not None and all(ours.get(key) == value for key, value in zoom.items())
 
 
 def _read_one(run: ReconcileRun, zoom: ZoomSession, zoom_id: int) -> dict[str, Any] | None:

@@ -67,6 +67,8 @@ def test_recreate_is_offered_for_a_deleted_meeting_only(app, client, auth, world
     assert refused.status_code == 302  # the page, with why nothing happened
     page = client.get(f"/bookings/{booking_id}").data.decode()
     assert "deleted in Zoom: Recreate makes a new one" in page
+    row = client.get(f"/bookings/{booking_id}/row", headers=HTMX).data.decode()
+    assert ">Recreate</button>" in row and ">Retry</button>" not in row  # one, not both
     assert client.post(f"/bookings/{booking_id}/recreate").status_code == 302
     assert _operations(app) == [("create", "queued")]
     again = client.post(f"/bookings/{booking_id}/recreate",
@@ -115,6 +117,7 @@ def test_the_booking_page_explains_the_drift_with_buttons_for_operators(app, cli
     assert "Keep Zoom&#39;s</button>" in page and "Restore the booking&#39;s</button>" in page
     table = client.get("/bookings?since=").data.decode()
     assert "Needs attention" in table and f"/bookings/{booking_id}/keep-zoom" in table
+    assert "Changed in Zoom: length, topic" in table
 
 
 def test_support_sees_the_drift_without_buttons_and_is_told_who_can_fix_it(app, client, auth,

@@ -94,3 +94,21 @@ def test_the_periodic_pass_asks_only_for_connected_workspaces_not_run_lately(app
             assert reconcile.interval() is None  # 0: never on its own
         finally:
             app.config["RECONCILE_INTERVAL_SECONDS"] = 3600
+
+
+def test_a_pass_whose_worker_died_does_not_block_the_button(app, client, auth, world):
+    from dashboard.services import reconcile
+
+    with app.app_context():
+        long_ago = utcnow() - reconcile.STALE_AFTER - timedelta(minutes=1)
+        db.session.add(ReconcileRun(workspace_id=world.acme.id, state="running",
+                                    trigger="button", requested_by="x", requested_at=long_ago,
+                                    started_at=long_ago))
+        db.session.commit()
+    auth.sign_in_as(world.operator)
+    client.post("/health/reconcile", headers=HTMX)
+    assert [state for state, _ in _runs(app)] == ["running", "queued"]
+    with app.app_context():
+        reconcile._fail_stale()
+        stale = db.session.scalars(select(ReconcileRun).order_by(ReconcileRun.id)).first()
+        assert stale.state == "failed" and "stopped" in stale.error
