@@ -10,6 +10,7 @@ from flask import Flask
 
 from dashboard.extensions import db
 from dashboard.services import (
+    admin_alerts,
     mail_delivery,
     meeting_sync,
     outbox,
@@ -19,6 +20,8 @@ from dashboard.services import (
 
 log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
+#: how often the worker looks for workspaces whose admins are due a "Zoom stopped" reminder
+ALERT_SWEEP_SECONDS = 300.0
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
 
@@ -27,11 +30,11 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     """Run due operations until ``stop`` is set; sleep ``poll_seconds`` when idle.
 
     Also applies webhook events that were stored but never applied (a process that died
-    between answering Zoom and applying the event), and sends the mail outbox, one message
-    an iteration beside one operation.
+    between answering Zoom and applying the event), sends the mail outbox, one message an
+    iteration beside one operation, and reminds admins daily while Zoom is not working.
     """
     worker = outbox.worker_id()
-    last_sweep = last_beat = float("-inf")
+    last_sweep = last_beat = last_alerts = float("-inf")
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
@@ -45,6 +48,9 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()
                     last_sweep = time.monotonic()
+                if time.monotonic() - last_alerts > ALERT_SWEEP_SECONDS:
+                    admin_alerts.remind_all()
+                    last_alerts = time.monotonic()
             except Exception:
                 log.exception("Zoom worker %s: iteration failed; going on", worker)
                 db.session.rollback()
