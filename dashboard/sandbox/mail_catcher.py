@@ -31,6 +31,11 @@ def parse(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
 
 
+def header(message: EmailMessage, name: str) -> str:
+    # A long header is folded on the wire; Python's parser keeps the fold's leading space.
+    return str(message.get(name) or "").strip()
+
+
 def store(engine: Engine, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> int:
     """Keep one received message; the row's id."""
     message = parse(raw)
@@ -44,7 +49,7 @@ def store(engine: Engine, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> in
             return row.id
         return conn.execute(mail.insert().values(
             message_id=message_id, received_at=time.time(), mail_from=mail_from[:255],
-            rcpt_tos=", ".join(rcpt_tos), subject=str(message.get("Subject") or ""),
+            rcpt_tos=", ".join(rcpt_tos), subject=header(message, "Subject"),
             raw=raw, deliveries=1)).inserted_primary_key[0]
 
 

@@ -33,7 +33,7 @@ def mail_message(mail_id: int) -> str:
     row, message = _message(mail_id)
     return render_template(
         "sandbox/mail_message.html", row=row, received=clock.iso(row["received_at"]),
-        headers=[(name, str(message.get(name) or "")) for name in (
+        headers=[(name, mail_catcher.header(message, name)) for name in (
             "From", "To", "Subject", "Date", "Message-ID")],
         text=mail_catcher.text_of(message),
         attachments=list(enumerate(mail_catcher.attachments_of(message))))

@@ -1,15 +1,16 @@
-"""Email to a workspace's admins when something needs them: Zoom stopped working (at most
-one a day per workspace while it lasts), or a webhook receiver was paused.
+"""Email to a workspace's admins when something needs them: Zoom stopped working (told
+when it happens, then once a day while it lasts, never more), or a webhook receiver was
+paused.
 
-Both write to the mail outbox in the caller's transaction; the worker sends.
+They write to the mail outbox in the caller's transaction; the worker sends.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -19,6 +20,7 @@ from dashboard.models import (
     Role,
     User,
     Workspace,
+    WorkspaceMailSettings,
     ZoomConnection,
 )
 from dashboard.orm import utcnow
@@ -85,6 +87,28 @@ def connection_lost(workspace_id: int, event_type: str) -> int:
     for email in recipients:
         mail_outbox.enqueue(workspace_id, MailKind.CONNECTION_ALERT, email, subject, body)
     return len(recipients)
+
+
+def remind_all(now: datetime | None = None) -> int:
+    """The worker's daily look: every workspace whose Zoom is still lost and whose admins
+    were not told in the last day is told again (and one the events never reached, told
+    first). Commits; how many mails were written."""
+    now = now or utcnow()
+    lost = or_(ZoomConnection.status == ConnectionStatus.NEEDS_REAUTH,
+               and_(ZoomConnection.status == ConnectionStatus.DISCONNECTED,
+                    ZoomConnection.status_reason == MARKETPLACE_REASON))
+    told = WorkspaceMailSettings.connection_alert_sent_at >= now - ALERT_INTERVAL
+    due = db.session.scalars(
+        select(ZoomConnection.workspace_id)
+        .outerjoin(WorkspaceMailSettings,
+                   WorkspaceMailSettings.workspace_id == ZoomConnection.workspace_id)
+        .where(lost, or_(WorkspaceMailSettings.connection_alert_sent_at.is_(None), ~told))
+        ).all()
+    written = 0
+    for workspace_id in due:
+        written += connection_lost(workspace_id, "connection.needs_reauthorization")
+        db.session.commit()
+    return written
 
 
 def endpoint_paused(workspace_id: int, endpoint_url: str, reason: str) -> int:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from dashboard.extensions import db
 from dashboard.mail_transport import SmtpRefused, SmtpTarget, SmtpUnavailable, send
@@ -40,7 +40,7 @@ def target() -> SmtpTarget | None:
     return SmtpTarget.from_url(url) if url else None
 
 
-def _due(now: datetime):  # noqa: ANN202 - a SQL expression
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(and_(MailMessage.state == MailState.QUEUED, MailMessage.next_attempt_at <= now),
                and_(MailMessage.state == MailState.SENDING, MailMessage.lease_until < now))
 

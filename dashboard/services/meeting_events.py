@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.models import Booking, EventType, Meeting, MeetingStatus, OperationKind
-from dashboard.services import booking_events, error_causes
+from dashboard.services import booking_events, error_causes, invitation
 from dashboard.zoom.meetings import ZoomMeeting
 
 
@@ -41,7 +41,10 @@ def ready_data(booking: Booking, zoom: ZoomMeeting | None) -> dict[str, Any]:
             "zoom_meeting_id": meeting.zoom_meeting_id,
             **_time(booking, meeting.synced_start_at or booking.start_at,
                     meeting.synced_duration or booking.duration_minutes),
-            "host": {"email": booking.host_email or raw.get("host_email") or None}}
+            "host": {"email": booking.host_email or raw.get("host_email") or None},
+            # The customer's calendar invitation, as GET .../invitation.ics serves it, for a
+            # workflow that sends its own mail.
+            "invitation_ics": invitation.build(booking).text}
 
 
 def settled(kind: OperationKind, booking: Booking, before: Before,

@@ -11,6 +11,7 @@ from flask import Flask
 
 from dashboard.extensions import db
 from dashboard.services import (
+    admin_alerts,
     mail_delivery,
     meeting_sync,
     outbox,
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
 EVENT_PURGE_SECONDS = 3600.0
+#: how often the worker looks for workspaces whose admins are due a "Zoom stopped" reminder
+ALERT_SWEEP_SECONDS = 300.0
 # How often the worker looks for reconciliation passes asked for (the button) or due.
 RECONCILE_CHECK_SECONDS = 5.0
 # After a failed loop (the database is down, say) the next waits twice as long, up to this.
@@ -48,7 +51,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     Each loop runs one due outbox operation, applies the Zoom webhook events stored since
     the last loop (the webhook route only stores them, so Zoom's answer costs one insert)
     and sends one due outbound webhook delivery and one due email; now and then it beats
-    its heartbeat, deletes events past their retention and runs reconciliation passes
+    its heartbeat, deletes events past their retention, reminds admins daily while Zoom is
+    not working, and runs reconciliation passes
     (those asked for, and each connected workspace's every
     LAKESIS_RECONCILE_INTERVAL_SECONDS).
 
@@ -59,7 +63,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     worker = outbox.worker_id()
     started = time.monotonic()
     periodic = [_Every(HEARTBEAT_SECONDS, lambda: worker_heartbeat.beat(worker)),
-                _Every(EVENT_PURGE_SECONDS, webhook_delivery.purge_expired)]
+                _Every(EVENT_PURGE_SECONDS, webhook_delivery.purge_expired),
+                _Every(ALERT_SWEEP_SECONDS, admin_alerts.remind_all)]
     # Only when idle: a pass lists every host's meetings, which a burst need not wait for.
     reconcile_when_idle = _Every(RECONCILE_CHECK_SECONDS,
                                  lambda: _reconcile(time.monotonic() - started))

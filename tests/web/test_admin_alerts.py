@@ -121,3 +121,20 @@ def test_a_paused_webhook_receiver_is_told_to_the_admins(app, world, smtp):
     assert mail.rcpt_tos == ["admin@acme.test"]
     text = mail.message.get_body(("plain",)).get_content()
     assert "https://crm.example.test/hooks" in text and "410 Gone" in text
+
+
+def test_the_worker_reminds_once_a_day_while_it_lasts(app, world, acme, smtp):
+    with app.app_context():  # lost without the event reaching the alerts (a missed hook)
+        db.session.execute(update(ZoomConnection).values(status="needs_reauth",
+                                                         status_reason="invalid_grant"))
+        db.session.commit()
+        assert admin_alerts.remind_all() == 1
+        assert admin_alerts.remind_all() == 0  # told less than a day ago
+    _alert_sent_days_ago(app, acme, 1.1)
+    with app.app_context():
+        assert admin_alerts.remind_all() == 1
+    _reconnect(app, acme)
+    _alert_sent_days_ago(app, acme, 2)
+    with app.app_context():
+        assert admin_alerts.remind_all() == 0  # connected again: no more reminders
+    assert [mail.kind for mail in outbox(app)] == ["connection_alert"] * 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
@@ -57,6 +58,9 @@ def test_a_new_meeting_is_ready_with_its_link_and_times_but_never_the_start_link
     assert data["start"]["utc"].endswith("Z") and data["start"]["timezone"] == "Europe/Lisbon"
     assert data["start"]["local"].endswith(("+00:00", "+01:00"))
     assert data["host"] == {"email": "host@acme.test"}
+    [vevent] = icalendar.Calendar.from_ical(data["invitation_ics"]).walk("VEVENT")
+    assert str(vevent["URL"]) == meeting["join_url"] and int(vevent["SEQUENCE"]) == 0
+    assert str(vevent["UID"]) == f"booking-{data['booking_id']}@lakesis"
     text = json.dumps(data)
     assert "zak" not in text and "start_url" not in text
     with app.app_context():
