@@ -53,6 +53,7 @@ def test_revoke_asks_in_a_dialog_escape_keeps_and_focus_returns(app, page, world
     row = page.locator(f"#api-key-{key_id}")
     expect(row.get_by_text("Revoked", exact=True)).to_be_visible()
     expect(row.get_by_role("button", name=re.compile("Revoke"))).to_have_count(0)
+    expect(row).to_be_focused()  # focus stays where the hand was, on the revoked row
     expect(page.get_by_text("revoked: calls with it now get 401")).to_be_visible()
     assert _revoked(app, key_id)
 
