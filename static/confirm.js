@@ -14,7 +14,8 @@
        a POST of the form's fields to data-confirm-post with the page's CSRF token
        (<meta name="csrf-token">).
    The dialog takes focus (on the keep button: the safe one), Escape or Keep closes it and
-   focus goes back to the control that opened it. A confirmed form carries confirmed=yes.
+   focus goes back to the control that opened it (or, when an htmx answer replaced it, to
+   what took its place). A confirmed form carries confirmed=yes.
    No inline script or style anywhere: the CSP forbids them. */
 (function () {
   "use strict";
@@ -121,8 +122,23 @@
     event.preventDefault();
     open(control, function () {
       if (control.tagName === "FORM") { markConfirmed(control); }
+      settleFocusOn = event.detail.target && event.detail.target.id;
       event.detail.issueRequest(true);
     });
+  });
+
+  // The answer may replace what opened the dialog (a revoked key's row has no Revoke):
+  // focus then goes to what took its place, not to the page's start.
+  var settleFocusOn = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!settleFocusOn) { return; }
+    var target = document.getElementById(settleFocusOn);
+    settleFocusOn = null;
+    if (!target || target.contains(document.activeElement)) { return; }
+    var inside = target.querySelector("button, a[href], select, input:not([type=hidden])");
+    if (inside) { inside.focus(); return; }
+    target.tabIndex = -1;
+    target.focus();
   });
 
   document.addEventListener("submit", function (event) {

@@ -2,7 +2,7 @@
    Without JavaScript a plain disclosure. With it, the ARIA menu-button pattern: the summary
    says aria-haspopup and aria-expanded, the links are menu items, Down/Up/Home/End move
    among them, Escape closes the menu and focus goes back to its button; a click elsewhere
-   or focus leaving closes it. */
+   or focus leaving closes it. Also: forms that submit when their select changes. */
 (function () {
   "use strict";
 
@@ -66,6 +66,14 @@
     });
   });
 
+  // A form marked data-submit-on-change (the workspace switcher) goes as soon as its select
+  // changes; its button is then only for browsers without JavaScript.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-submit-on-change]");
+    if (form && event.target.tagName === "SELECT") { form.requestSubmit(); }
+  });
+
+  document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("details[data-menu]").forEach(upgrade);
   });

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from dashboard.extensions import db
-from dashboard.models import ApiKey, Workspace
+from dashboard.models import ApiKey, Membership, Workspace
 from dashboard.services import api_keys
 from dashboard.services.audit import Actor
 from tests.browser.conftest import sign_in
@@ -53,6 +53,7 @@ def test_revoke_asks_in_a_dialog_escape_keeps_and_focus_returns(app, page, world
     row = page.locator(f"#api-key-{key_id}")
     expect(row.get_by_text("Revoked", exact=True)).to_be_visible()
     expect(row.get_by_role("button", name=re.compile("Revoke"))).to_have_count(0)
+    expect(row).to_be_focused()  # focus stays where the hand was, on the revoked row
     expect(page.get_by_text("revoked: calls with it now get 401")).to_be_visible()
     assert _revoked(app, key_id)
 
@@ -140,6 +141,10 @@ PHONE_PAGES = ["/", "/settings/integrations", "/settings/members", "/settings/ap
 
 def test_on_a_phone_the_header_is_compact_and_targets_are_44_px(app, page, world):
     _issue_key(app, world)
+    with app.app_context():  # two workspaces: the switcher is in the header too
+        db.session.add(Membership(user_id=world.admin.id, workspace_id=world.globex.id,
+                                  role="admin"))
+        db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "admin@acme.test", PASSWORD)
     for path in PHONE_PAGES:
@@ -155,3 +160,15 @@ def test_on_a_phone_the_header_is_compact_and_targets_are_44_px(app, page, world
             .filter(([, h]) => h < 43.5)""")
         assert small == [], (path, small)
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def test_switching_workspace_by_choosing_stays_on_the_page(app, page, world):
+    with app.app_context():
+        db.session.add(Membership(user_id=world.admin.id, workspace_id=world.globex.id,
+                                  role="admin"))
+        db.session.commit()
+    sign_in(page, "admin@acme.test", PASSWORD)
+    page.goto("/settings/api-keys")
+    page.get_by_label("Workspace", exact=True).select_option(label="Globex Health")
+    expect(page.get_by_text("Now working in Globex Health.")).to_be_visible()
+    expect(page).to_have_url(re.compile("/settings/api-keys$"))
