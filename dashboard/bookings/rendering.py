@@ -13,6 +13,8 @@ from werkzeug.wrappers import Response
 
 from dashboard.access import current_membership, current_workspace
 from dashboard.bookings.forms import RescheduleForm
+from dashboard.bookings.row_view import row_view
+from dashboard.bookings.table import table_bits
 from dashboard.models import Booking, Permission
 from dashboard.services import NotFound, bookings
 from dashboard.services.booking_actions import BookingActions, offered_actions
@@ -41,12 +43,10 @@ def actions_of(booking_list: Iterable[Booking], rows: LiveRows) -> dict[int, Boo
 
 
 def row_context(booking: Booking, **extra: object) -> dict[str, object]:
-    """What ``partials/booking_row.html`` needs for one booking."""
+    """What ``partials/booking_row.html`` (and the row's menu) needs for one booking."""
     rows = live_rows([booking])
-    return {"booking": booking, "zone": current_workspace().timezone,
-            "live": booking.id in rows.polling,
-            "actions": actions_of([booking], rows)[booking.id],
-            "may_operate": may_operate(), **extra}
+    return {"view": row_view(booking, rows, current_workspace().timezone),
+            "table": table_bits(may_operate()), **extra}
 
 
 def reschedule_form(booking: Booking) -> RescheduleForm:
@@ -59,9 +59,10 @@ def reschedule_form(booking: Booking) -> RescheduleForm:
 def render_detail(booking: Booking, form: RescheduleForm, status: int = 200) -> Response:
     """The booking's page, with ``form`` as its reschedule form."""
     rows = live_rows([booking])
+    zone = current_workspace().timezone
     body = render_template(
         "pages/booking_detail.html", booking=booking, meeting=booking.meeting,
-        zone=current_workspace().timezone, timeline=timeline(booking), form=form,
+        zone=zone, timeline=timeline(booking), form=form, view=row_view(booking, rows, zone),
         live=booking.id in rows.polling, actions=actions_of([booking], rows)[booking.id],
         may_operate=may_operate())
     return make_response(body, status)
