@@ -8,6 +8,7 @@
   var TOAST_MS = 7000;
   var pendingFocus = null;   // an element id to focus once htmx has swapped it in
   var changed = {};          // row ids whose content a swap is about to change
+  var stale = {};            // rows a poll left alone while their menu was open
 
   function byId(id) { return document.getElementById(id); }
 
@@ -50,21 +51,52 @@
 
   /* --- rows that change: lit for a moment, announced, never clobbering an open edit ---- */
 
-  function rowText(el) { return el ? el.textContent.replace(/\s+/g, " ").trim() : ""; }
+  /* What a row shows: its text, its state classes and its links (a poll that brings the
+     row as it already is changes nothing on the page). */
+  function rowText(el) {
+    if (!el) { return ""; }
+    el = el.cloneNode(true);
+    el.querySelectorAll(".row-menu").forEach(function (menu) { menu.remove(); });
+    var parts = [el.className.replace(/\s*just-changed/, ""), el.textContent.replace(/\s+/g, " ").trim()];
+    el.querySelectorAll(".sig, a[href], form[action]").forEach(function (part) {
+      parts.push(part.className + (part.getAttribute("href") || part.getAttribute("action") || ""));
+    });
+    return parts.join("|");
+  }
 
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     if (!target || !target.matches || !target.matches("tbody.booking")) { return; }
-    // A row being edited, or with its menu open, waits for the next poll.
-    if (target.querySelector(".edit-row") || target.querySelector(".row-menu:not([hidden])")) {
+    var incoming = event.detail.fragment.querySelector("tbody") || event.detail.fragment.firstElementChild;
+    if (rowText(incoming) === rowText(target)) {
       event.detail.shouldSwap = false;
       return;
     }
-    var incoming = event.detail.fragment.querySelector("tbody") || event.detail.fragment.firstElementChild;
-    if (rowText(incoming) !== rowText(target)) { changed[target.id] = signalsOf(target); }
+    // A row being edited, or with its menu open (or opening), is not pulled from under
+    // the hand: an edit ends with a fresh row anyway; a menu asks for one when it closes.
+    if (target.querySelector(".edit-row")) {
+      event.detail.shouldSwap = false;
+      return;
+    }
+    if (target.querySelector(".menu-button[aria-expanded=true]")) {
+      event.detail.shouldSwap = false;
+      stale[target.id] = true;
+      return;
+    }
+    changed[target.id] = signalsOf(target);
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.id === "live-poll") {  // rows no longer shown are left out
+      var holder = document.createElement("template");
+      holder.innerHTML = event.detail.serverResponse;
+      holder.content.querySelectorAll("tbody[id]").forEach(function (row) {
+        if (!byId(row.id)) { row.remove(); }
+      });
+      event.detail.serverResponse = holder.innerHTML;
+      return;
+    }
     var target = event.detail.target;
     if (target && target.matches && target.matches("tbody.booking")) {
       changed[target.id] = signalsOf(target);
@@ -86,7 +118,8 @@
       el.classList.add("just-changed");
       window.setTimeout(function () { el.classList.remove("just-changed"); }, 2500);
       var now = signalsOf(el);
-      if (now !== before) { announce((el.dataset.title || "Booking") + ": " + now); }
+      var title = el.querySelector("tr > td:nth-child(2) > a");
+      if (now !== before) { announce((title ? title.textContent : "Booking") + ": " + now); }
     }
     enhance(el);
     if (el.matches(".toast")) { toast(el); }
@@ -170,12 +203,20 @@
     return menu;
   }
 
-  function closeMenus(except) {
+  function closeMenus(except, answered) {
     document.querySelectorAll(".menu-button[aria-expanded=true]").forEach(function (button) {
       if (button === except) { return; }
       button.setAttribute("aria-expanded", "false");
       var menu = menuOf(button);
       if (menu) { menu.hidden = true; }
+      var row = button.closest("tbody.booking");
+      if (row && stale[row.id] && answered) {
+        delete stale[row.id];  // the request on its way answers with the row as it is now
+      } else if (row && stale[row.id] && window.htmx) {
+        delete stale[row.id];
+        window.htmx.ajax("GET", button.getAttribute("href") + "/row",
+                         { target: row, swap: "outerHTML" });
+      }
     });
   }
 
@@ -218,7 +259,12 @@
     var button = event.target.closest && event.target.closest(".menu-button");
     if (button && (event.key === " " || event.key === "ArrowDown")) {
       event.preventDefault();
-      button.click();
+      var open = byId("menu-" + rowId(button));
+      if (button.getAttribute("aria-expanded") !== "true") {
+        button.click();
+      } else if (open && items(open)[0]) {
+        items(open)[0].focus();
+      }
       return;
     }
     var menu = event.target.closest && event.target.closest(".row-menu");
@@ -254,7 +300,7 @@
     var target = event.detail.target;
     if (target && target.matches && target.matches("tbody.booking")) {
       pendingFocus = "menu-button-" + target.id.replace("booking-", "");
-      closeMenus();
+      closeMenus(null, true);
     }
   });
 

@@ -22,7 +22,8 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("ended", "active", None), ("pending", "active", "queued"),
           ("failed", "active", "failed"), ("waiting_for_connection", "active", "waiting"),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
-ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
+ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/bookings/{failed}/cancel",
+               "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/audit", "/health", "/account",
                "/zoom-sandbox/"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",

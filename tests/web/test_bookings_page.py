@@ -464,3 +464,68 @@ def test_a_poll_leaves_the_flash_an_action_showed(client, auth, world, booked):
     client.post(f"/bookings/{booked['failed']}/retry", headers=hx_row(booked["failed"]))
     poll = client.get(f"/bookings/{booked['failed']}/row", headers=HX).data.decode()
     assert 'id="toasts"' not in poll and 'id="flashes"' not in poll and "is-live" in poll
+
+
+def test_cancel_asks_on_a_page_of_its_own_without_javascript(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    page = client.get(f"/bookings/{booked['scheduled']}/cancel").data.decode()
+    assert "Cancel “Follow-up with Bea”?" in page
+    assert ">Cancel booking and delete its meeting</button>" in page and ">Keep booking<" in page
+    assert stored(app, booked["scheduled"]).state == "active"  # asking changes nothing
+    detail = client.get(f"/bookings/{booked['scheduled']}").data.decode()
+    assert f'method="get" action="/bookings/{booked["scheduled"]}/cancel"' in detail
+    assert 'data-confirm="Cancel booking and delete its meeting"' in detail
+    gone = client.get(f"/bookings/{booked['foreign']}/cancel")
+    assert gone.status_code == 404
+    auth.sign_in_as(world.support)
+    assert client.get(f"/bookings/{booked['scheduled']}/cancel").status_code == 403
+
+
+def test_cancelling_what_cannot_be_is_said_on_the_confirmation_page(app, client, auth, world):
+    with app.app_context():
+        booking_id = add_booking(world.acme.id, "done", status="ended")
+    auth.sign_in_as(world.operator)
+    response = client.get(f"/bookings/{booking_id}/cancel")
+    assert response.status_code == 409 and "has ended" in response.data.decode()
+    assert "delete its meeting</button>" not in response.data.decode()
+
+
+def test_the_row_menu_offers_what_the_booking_does(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    menu = client.get(f"/bookings/{booked['scheduled']}/menu", headers=HX).data.decode()
+    for item in ("Open booking", "Reschedule", "Re-sync", "Cancel booking…", "Copy join link"):
+        assert item in menu, item
+    assert 'data-confirm-keep="Keep booking"' in menu
+    failed = client.get(f"/bookings/{booked['failed']}/menu", headers=HX).data.decode()
+    assert "Re-sync" not in failed and "Copy join link" not in failed
+    plain = client.get(f"/bookings/{booked['scheduled']}/menu")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/bookings/{booked['scheduled']}"
+    assert client.get(f"/bookings/{booked['foreign']}/menu", headers=HX).status_code == 404
+
+
+def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(120):
+            add_booking(world.acme.id, f"p-{i:03d}", title=f"Slot {i:03d}",
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    first = client.get("/bookings").data.decode()
+    assert "1 to 50 of 120" in first and "Previous page" not in first
+
+    def link(page: str, rel: str) -> str:
+        found = re.search(rf'href="([^"]+)" role="button"[^>]*rel="{rel}"', page)
+        assert found, rel
+        return found.group(1).replace("&amp;", "&")
+
+    second = client.get(link(first, "next")).data.decode()
+    assert "51 to 100 of 120" in second and ">Slot 050</a>" in second
+    back = client.get(link(second, "prev")).data.decode()
+    assert "1 to 50 of 120" in back
+    assert re.findall(r">(Slot \d+)</a>", back) == [f"Slot {i:03d}" for i in range(50)]
+    latest = client.get("/bookings?sort=-start").data.decode()
+    assert re.findall(r">(Slot \d+)</a>", latest)[:2] == ["Slot 119", "Slot 118"]
+    assert 'aria-sort="descending"' in latest
+    assert "sort=-start" in link(latest, "next")
+    assert client.get("/bookings?sort=sideways").status_code == 422
