@@ -35,7 +35,7 @@ from dashboard.services.live_rows import (
 )
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # "1 to 50 of 1,000+": counting further costs more than the page
 MAX_POLLED = 200  # ids one poll may ask about: a page is 50 rows
 
 
@@ -46,9 +46,10 @@ def _filters(workspace: Workspace, form: BookingFilterForm) -> bookings.BookingF
 
 
 def _page(workspace: Workspace, form: BookingFilterForm,
-          descending: bool) -> tuple[bookings.BookingPage, bool, int]:
+          descending: bool) -> tuple[bookings.BookingPage, bool, int | None]:
     """The page of bookings the filter asks for, whether the filter was understood, and how
-    many bookings it matches (up to COUNT_CAP)."""
+    many bookings it matches: up to COUNT_CAP, or None when only scanning could tell (a
+    search with more than one page: counting would cost many pages)."""
     if not form.validate():  # listing everything under a filter not understood would mislead
         return bookings.BookingPage([], None), False, 0
     filters = _filters(workspace, form)
@@ -61,6 +62,10 @@ def _page(workspace: Workspace, form: BookingFilterForm,
         form.form_errors.append(error.message)
         page, valid = bookings.list_bookings(workspace, filters, None, PAGE_SIZE,
                                              descending=descending), False
+    if filters.search and (page.next_cursor or page.previous_cursor):
+        return page, valid, None
+    if not (page.next_cursor or page.previous_cursor):  # one page: its rows are the count
+        return page, valid, len(page.bookings)
     return page, valid, bookings.count_bookings(workspace, filters, COUNT_CAP)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from dashboard.bookings.display import in_zone
 from dashboard.bookings.signals import Signal, meeting_signal, sync_signal
@@ -56,9 +57,10 @@ def _digits(meeting_id: int | None) -> str | None:
     return f"{digits[:-8]} {digits[-8:-4]} {digits[-4:]}" if len(digits) > 7 else None
 
 
-def row_view(booking: Booking, rows: LiveRows, zone: str) -> RowView:
+def row_view(booking: Booking, rows: LiveRows, zone: str | ZoneInfo) -> RowView:
     meeting = booking.meeting
-    local: datetime = in_zone(booking.start_at, zone)  # type: ignore[assignment]
+    local: datetime = (booking.start_at.astimezone(zone) if isinstance(zone, ZoneInfo)
+                       else in_zone(booking.start_at, zone))  # type: ignore[assignment]
     actions = offered_actions(booking, open_operation=booking.id in rows.working)
     return RowView(
         id=booking.id, title=booking.title, ref=booking.external_ref,
@@ -74,4 +76,8 @@ def row_view(booking: Booking, rows: LiveRows, zone: str) -> RowView:
 
 
 def row_views(bookings: Iterable[Booking], rows: LiveRows, zone: str) -> list[RowView]:
-    return [row_view(booking, rows, zone) for booking in bookings]
+    try:
+        clock: str | ZoneInfo = ZoneInfo(zone)
+    except (ValueError, KeyError):  # in_zone falls back to UTC, row by row
+        clock = zone
+    return [row_view(booking, rows, clock) for booking in bookings]

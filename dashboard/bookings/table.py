@@ -49,14 +49,20 @@ def _url(base: str, args: Mapping[str, str]) -> str:
 
 
 def pager(base: str, filter_args: Mapping[str, str], page: BookingPage, *, at: int,
-          total: int, cap: int, descending: bool, paged: bool) -> Pager:
-    """Links keep the filters and the sort; ``at`` is the position of the page's first row."""
+          total: int | None, cap: int, descending: bool, paged: bool) -> Pager:
+    """Links keep the filters and the sort; ``at`` is the position of the page's first row;
+    ``total`` None: not counted (the summary says more follow)."""
     keep = dict(filter_args)
     if descending:
         keep["sort"] = "-start"
     shown = len(page.bookings)
-    of = f"{cap:,}+" if total >= cap else f"{total:,}"
-    summary = f"{at:,} to {at + shown - 1:,} of {of}" if shown else "No bookings to show"
+    if not shown:
+        summary = "No bookings to show"
+    elif total is None:
+        summary = f"{at:,} to {at + shown - 1:,}" + (", more follow" if page.next_cursor else "")
+    else:
+        of = f"{cap:,}+" if total >= cap else f"{total:,}"
+        summary = f"{at:,} to {at + shown - 1:,} of {of}"
     flipped = {k: v for k, v in filter_args.items() if k != "sort"}
     if not descending:
         flipped["sort"] = "-start"
