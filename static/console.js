@@ -9,6 +9,7 @@
   var pendingFocus = null;   // an element id to focus once htmx has swapped it in
   var changed = {};          // row ids whose content a swap is about to change
   var stale = {};            // rows a poll left alone while their menu was open
+  var refreshing = {};       // rows asked for again since, not yet answered
 
   function byId(id) { return document.getElementById(id); }
 
@@ -49,6 +50,26 @@
     if (!document.hidden) { pollDue(); }
   });
 
+  /* A poll's answer can land after the table it was asked for has been replaced (a search,
+     a page): the rows no longer shown are left out. The listener sits on the poll element
+     itself, whose events no longer reach the document once it is gone. */
+  function keepShownRows(event) {
+    var holder = document.createElement("template");
+    holder.innerHTML = event.detail.serverResponse;
+    holder.content.querySelectorAll("tbody[id]").forEach(function (row) {
+      if (!byId(row.id)) { row.remove(); }
+    });
+    event.detail.serverResponse = holder.innerHTML;
+  }
+
+  function watchPoll(root) {
+    var poll = root.id === "live-poll" ? root : root.querySelector && root.querySelector("#live-poll");
+    if (poll && !poll.dataset.watched) {
+      poll.dataset.watched = "1";
+      poll.addEventListener("htmx:beforeSwap", keepShownRows);
+    }
+  }
+
   /* --- rows that change: lit for a moment, announced, never clobbering an open edit ---- */
 
   /* What a row shows: its text, its state classes and its links (a poll that brings the
@@ -57,6 +78,7 @@
     if (!el) { return ""; }
     el = el.cloneNode(true);
     el.querySelectorAll(".row-menu").forEach(function (menu) { menu.remove(); });
+    el.querySelectorAll("time.countdown").forEach(function (t) { t.textContent = t.getAttribute("datetime"); });
     var parts = [el.className.replace(/\s*just-changed/, ""), el.textContent.replace(/\s+/g, " ").trim()];
     el.querySelectorAll(".sig, a[href], form[action]").forEach(function (part) {
       parts.push(part.className + (part.getAttribute("href") || part.getAttribute("action") || ""));
@@ -87,18 +109,16 @@
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (source && source.id === "live-poll") {  // rows no longer shown are left out
-      var holder = document.createElement("template");
-      holder.innerHTML = event.detail.serverResponse;
-      holder.content.querySelectorAll("tbody[id]").forEach(function (row) {
-        if (!byId(row.id)) { row.remove(); }
-      });
-      event.detail.serverResponse = holder.innerHTML;
-      return;
-    }
     var target = event.detail.target;
     if (target && target.matches && target.matches("tbody.booking")) {
+      if (refreshing[target.id]) {
+        delete refreshing[target.id];
+        if (target.querySelector(".menu-button[aria-expanded=true]")) {  // reopened meanwhile
+          event.detail.shouldSwap = false;
+          stale[target.id] = true;
+          return;
+        }
+      }
       changed[target.id] = signalsOf(target);
     }
   });
@@ -122,6 +142,8 @@
       if (now !== before) { announce((title ? title.textContent : "Booking") + ": " + now); }
     }
     enhance(el);
+    watchPoll(el);
+    countdowns();
     if (el.matches(".toast")) { toast(el); }
     el.querySelectorAll && el.querySelectorAll(".toast").forEach(toast);
     if (pendingFocus && byId(pendingFocus)) {
@@ -214,6 +236,7 @@
         delete stale[row.id];  // the request on its way answers with the row as it is now
       } else if (row && stale[row.id] && window.htmx) {
         delete stale[row.id];
+        refreshing[row.id] = true;
         window.htmx.ajax("GET", button.getAttribute("href") + "/row",
                          { target: row, swap: "outerHTML" });
       }

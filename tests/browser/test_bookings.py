@@ -151,6 +151,9 @@ def test_feedback_after_an_action_on_row_40_is_in_the_viewport(app, page, world)
     sign_in(page, "operator@acme.test", PASSWORD)
     page.goto("/bookings")
     row = page.locator(f"#booking-{ids[39]}")
+    heights = page.locator("tbody.booking").evaluate_all(
+        "rows => rows.map(r => r.getBoundingClientRect().height)")
+    assert all(40 <= h <= 56 for h in heights), heights  # a table you can scan
     row.scroll_into_view_if_needed()
     row.get_by_role("button", name="Retry").click()
     toast = page.locator("#toasts .toast")

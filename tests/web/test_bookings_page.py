@@ -529,3 +529,22 @@ def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
     assert 'aria-sort="descending"' in latest
     assert "sort=-start" in link(latest, "next")
     assert client.get("/bookings?sort=sideways").status_code == 422
+
+
+def test_a_page_of_50_rows_is_at_most_40_kb_and_one_request_polls_them_all(app, client, auth,
+                                                                             world):
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(60):
+            kind = ("failed", "scheduled", "pending")[i % 3]
+            add_booking(world.acme.id, f"size-{i:03d}", title=f"Consultation with Gabriela {i}",
+                        customer=f"Gabriela Fernandes{i}", status=kind,
+                        operation={"failed": "dead", "pending": "queued"}.get(kind),
+                        last_error="Gave up after 8 attempts: Zoom is unavailable"
+                        if kind == "failed" else None,
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings").data
+    assert page.count(b'<tbody id="booking-') == 50
+    assert len(page) <= 40 * 1024, len(page)
+    assert page.count(b'id="live-poll"') == 1 and b"every 2s" not in page
