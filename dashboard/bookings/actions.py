@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -25,7 +25,7 @@ from dashboard.bookings.rendering import (
     reschedule_form,
     row_context,
 )
-from dashboard.htmx import is_htmx, partial, redirect_to
+from dashboard.htmx import FLASHES, fragment, is_htmx, redirect_to
 from dashboard.models import Booking, BookingState, Permission
 from dashboard.orm import utcnow
 from dashboard.services import ServiceError, bookings, drift_fixes
@@ -33,12 +33,21 @@ from dashboard.services.audit import Actor
 from dashboard.services.booking_input import InvalidInput, is_timezone, local_time, parse_changes
 
 
+def _row(booking: Booking, status: int = 200, **extra: object) -> Response:
+    """The row, and the flashed messages as toasts pinned to the viewport."""
+    body = render_template(ROW, **row_context(booking, **extra)) + render_template(
+        FLASHES, oob=True, toast=True)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
 def _answer(booking: Booking, status: int = 200) -> Response:
     """The row for htmx aimed at it; otherwise back to where the form was (the booking's
     page by default): a redirect, which htmx aimed elsewhere gets as HX-Redirect."""
     target = request.headers.get("HX-Target")
     if is_htmx() and target in (None, f"booking-{booking.id}"):
-        return partial(ROW, status=status, **row_context(booking))
+        return _row(booking, status)
     return redirect_to(safe_next(request.form.get("next"),
                                  url_for("bookings.detail", booking_id=booking.id)))
 
@@ -80,6 +89,18 @@ def resync(booking_id: int) -> Response:
         return f"Re-sync requested: Lakesis reads “{booking.title}” back from Zoom."
 
     return _act(booking_id, run)
+
+
+@bp.route("/<int:booking_id>/cancel", methods=["GET"])
+@requires(Permission.OPERATE)
+def confirm_cancel(booking_id: int) -> Response:
+    """Without JavaScript, Cancel asks here first (with it, a dialog asks)."""
+    booking = booking_or_404(booking_id)
+    offer = bookings.actions(booking).cancel
+    body = render_template("pages/booking_cancel.html", booking=booking, offer=offer,
+                           back=safe_next(request.args.get("next"),
+                                          url_for("bookings.detail", booking_id=booking.id)))
+    return make_response(body, 200 if offer.allowed else 409)
 
 
 @bp.route("/<int:booking_id>/cancel", methods=["POST"])
@@ -132,7 +153,7 @@ def edit(booking_id: int) -> Response:
     booking = booking_or_404(booking_id)
     if not is_htmx():
         return redirect(url_for("bookings.detail", booking_id=booking.id) + "#reschedule")
-    return partial(ROW, **row_context(booking, reschedule=reschedule_form(booking)))
+    return fragment(ROW, **row_context(booking, reschedule=reschedule_form(booking)))
 
 
 @bp.route("/<int:booking_id>/reschedule", methods=["POST"])
@@ -155,7 +176,7 @@ def reschedule(booking_id: int) -> Response:
                   f"for {booking.duration_minutes} min; Zoom is being updated.", "success")
             return _answer(booking)
     if is_htmx():
-        return partial(ROW, status=422, **row_context(booking, reschedule=form))
+        return _row(booking, 422, reschedule=form)
     return render_detail(booking, form, 422)
 
 

@@ -6,8 +6,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from dashboard.bookings.display import MEETING_LABELS
 from dashboard.models import BookingState, MeetingStatus
@@ -30,6 +45,8 @@ class BookingFilterForm(FlaskForm):
     until = DateField("To", validators=[Optional()])
     q = StringField("Search", validators=[Optional(), Length(max=100), PlainText()],
                     render_kw={"placeholder": "Title, customer or reference", "type": "search"})
+    # The table's order, kept when the filters change: soonest first, or "-start".
+    sort = HiddenField(validators=[Optional(), AnyOf(["start", "-start"])])
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:

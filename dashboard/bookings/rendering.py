@@ -13,8 +13,10 @@ from werkzeug.wrappers import Response
 
 from dashboard.access import current_membership, current_workspace
 from dashboard.bookings.forms import RescheduleForm
+from dashboard.bookings.row_view import meeting_cause, row_view
+from dashboard.bookings.table import table_bits
 from dashboard.models import Booking, MeetingDrift, Permission
-from dashboard.services import NotFound, bookings, drift, error_causes
+from dashboard.services import NotFound, bookings, drift
 from dashboard.services.booking_actions import BookingActions, offered_actions
 from dashboard.services.booking_history import timeline
 from dashboard.services.booking_input import local_time
@@ -47,13 +49,12 @@ def actions_of(booking_list: Iterable[Booking], rows: LiveRows,
 
 
 def row_context(booking: Booking, **extra: object) -> dict[str, object]:
-    """What ``partials/booking_row.html`` needs for one booking."""
+    """What ``partials/booking_row.html`` (and the row's menu) needs for one booking."""
     rows = live_rows([booking])
     drifts = drift.open_drifts([booking.id])
-    return {"booking": booking, "zone": current_workspace().timezone,
-            "live": booking.id in rows.polling,
-            "actions": actions_of([booking], rows, drifts)[booking.id],
-            "drift": drifts.get(booking.id), "may_operate": may_operate(), **extra}
+    return {"view": row_view(booking, rows, current_workspace().timezone,
+                             drifts.get(booking.id)),
+            "table": table_bits(may_operate()), **extra}
 
 
 def reschedule_form(booking: Booking) -> RescheduleForm:
@@ -66,16 +67,16 @@ def reschedule_form(booking: Booking) -> RescheduleForm:
 def render_detail(booking: Booking, form: RescheduleForm, status: int = 200) -> Response:
     """The booking's page, with ``form`` as its reschedule form."""
     rows = live_rows([booking])
+    zone = current_workspace().timezone
     drifts = drift.open_drifts([booking.id])
+    found = drifts.get(booking.id)
     meeting = booking.meeting
     body = render_template(
         "pages/booking_detail.html", booking=booking, meeting=meeting,
-        zone=current_workspace().timezone, timeline=timeline(booking), form=form,
-        live=booking.id in rows.polling,
+        zone=zone, timeline=timeline(booking), form=form,
+        view=row_view(booking, rows, zone, found), live=booking.id in rows.polling,
         actions=actions_of([booking], rows, drifts)[booking.id],
-        drift=drifts.get(booking.id), drift_lines=drift.explain(drifts[booking.id])
-        if booking.id in drifts else [],
-        cause=error_causes.explain(meeting.error_code, None, meeting.last_error)
-        if meeting.last_error or meeting.error_code else None,
+        drift=found, drift_lines=drift.explain(found) if found else [],
+        cause=meeting_cause(meeting),
         may_operate=may_operate())
     return make_response(body, status)

@@ -1,8 +1,11 @@
-"""The bookings table (filters, pages, live status) and one booking's page."""
+"""The bookings table (filters, sort, pages, its one live poll), a row's menu, and one
+booking's page."""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from datetime import UTC, datetime
+
+from flask import abort, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
@@ -10,36 +13,67 @@ from dashboard.bookings.blueprint import bp
 from dashboard.bookings.forms import BookingFilterForm
 from dashboard.bookings.rendering import (
     ROW,
-    actions_of,
     booking_or_404,
     may_operate,
     render_detail,
     reschedule_form,
     row_context,
 )
+from dashboard.bookings.row_view import row_views
+from dashboard.bookings.table import live_poll, pager, table_bits
 from dashboard.htmx import fragment, is_htmx, page_or_partial, with_out_of_band
 from dashboard.models import Permission, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, bookings, drift
+from dashboard.services import ServiceError, bookings
 from dashboard.services.booking_input import local_time
-from dashboard.services.live_rows import live_rows
+from dashboard.services.live_rows import (
+    changed_since,
+    in_flight,
+    live_rows,
+    new_after,
+    newest_id,
+)
 
 PAGE_SIZE = 50
+COUNT_CAP = 1_000  # "1 to 50 of 1,000+": counting further costs more than the page
+MAX_POLLED = 200  # ids one poll may ask about: a page is 50 rows
 
 
-def _page(workspace: Workspace, form: BookingFilterForm) -> tuple[bookings.BookingPage, bool]:
-    """The page of bookings the filter asks for, and whether the filter was understood."""
-    if not form.validate():  # listing everything under a filter not understood would mislead
-        return bookings.BookingPage([], None), False
+def _filters(workspace: Workspace, form: BookingFilterForm) -> bookings.BookingFilters:
     since, until = form.window(workspace.timezone)
-    filters = bookings.BookingFilters(status=form.status.data or None, since=since,
-                                      until=until, search=(form.q.data or "").strip() or None)
+    return bookings.BookingFilters(status=form.status.data or None, since=since,
+                                   until=until, search=(form.q.data or "").strip() or None)
+
+
+def _page(workspace: Workspace, form: BookingFilterForm,
+          descending: bool) -> tuple[bookings.BookingPage, bool, int | None]:
+    """The page of bookings the filter asks for, whether the filter was understood, and how
+    many bookings it matches: up to COUNT_CAP, or None when only scanning could tell (a
+    search with more than one page: counting would cost many pages)."""
+    if not form.validate():  # listing everything under a filter not understood would mislead
+        return bookings.BookingPage([], None), False, 0
+    filters = _filters(workspace, form)
+    args = request.args
     try:
-        return bookings.list_bookings(workspace, filters, request.args.get("cursor"),
-                                      PAGE_SIZE), True
+        page = bookings.list_bookings(workspace, filters, args.get("cursor"), PAGE_SIZE,
+                                      before=args.get("before"), descending=descending)
+        valid = True
     except ServiceError as error:  # a cursor someone edited: the first page instead
         form.form_errors.append(error.message)
-        return bookings.list_bookings(workspace, filters, None, PAGE_SIZE), False
+        page, valid = bookings.list_bookings(workspace, filters, None, PAGE_SIZE,
+                                             descending=descending), False
+    if filters.search and (page.next_cursor or page.previous_cursor):
+        return page, valid, None
+    if not (page.next_cursor or page.previous_cursor):  # one page: its rows are the count
+        return page, valid, len(page.bookings)
+    return page, valid, bookings.count_bookings(workspace, filters, COUNT_CAP)
+
+
+def _position() -> int:
+    try:
+        return max(1, int(request.args.get("at", "1")))
+    except ValueError:
+        return 1
 
 
 @bp.route("")
@@ -52,15 +86,21 @@ def index() -> Response:
         # near end of the start-time index; clearing From shows every date.
         query["since"] = local_time(utcnow(), workspace.timezone).date().isoformat()
     form = BookingFilterForm(query)
-    page, valid = _page(workspace, form)
+    descending = query.get("sort") == "-start"
+    page, valid, total = _page(workspace, form, descending)
     rows = live_rows(page.bookings)
-    drifts = drift.open_drifts(booking.id for booking in page.bookings)
+    zone = workspace.timezone
+    table = table_bits(may_operate())
     args = {k: v for k, v in query.items() if k in form._fields and (v or k == "since")}
-    context = {"form": form, "page": page, "filter_args": args, "zone": workspace.timezone,
-               "valid": valid, "paged": bool(request.args.get("cursor")),
-               "live_ids": rows.polling, "offers": actions_of(page.bookings, rows, drifts),
-               "drifts": drifts,
-               "may_operate": may_operate()}
+    paged = bool(request.args.get("cursor") or request.args.get("before"))
+    ids = [b.id for b in page.bookings]
+    context = {
+        "form": form, "filter_args": args, "zone": zone, "valid": valid, "table": table,
+        "views": row_views(page.bookings, rows, zone),
+        "pager": pager(table.base, args, page, at=_position() if paged else 1, total=total,
+                       cap=COUNT_CAP, descending=descending, paged=paged),
+        "live": live_poll(table.base, ids, newest_id(), utcnow(), bool(rows.polling))
+        if valid else None}
     response = page_or_partial("pages/bookings.html", "partials/booking_table.html",
                                200 if valid else 422, **context)
     if is_htmx():
@@ -69,16 +109,59 @@ def index() -> Response:
     return response
 
 
+def _poll_args() -> tuple[list[int], int, datetime]:
+    """The poll's ids, newest booking id and time; anything malformed is a 400."""
+    try:
+        raw = request.args.get("ids", "")
+        ids = [int(part) for part in raw.split(".") if part][:MAX_POLLED]
+        after = int(request.args["after"])
+        since = datetime.fromtimestamp(float(request.args["since"]), UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        abort(400, "The poll's ids, after and since must be numbers.")
+    return ids, after, since
+
+
+@bp.route("/live")
+@requires(Permission.VIEW)
+def live() -> Response:
+    """An open table's one poll: the rows that changed since the last, a note of new
+    bookings, and the next poll (its own element, carrying the new time)."""
+    if not is_htmx():
+        return redirect(url_for("bookings.index"))
+    workspace = current_workspace()
+    ids, after, since = _poll_args()
+    now = utcnow()
+    changed = changed_since(workspace.id, ids, since)
+    found = bookings.many(workspace, changed)
+    rows = live_rows(found)
+    table = table_bits(may_operate())
+    return fragment(
+        "partials/booking_poll.html", views=row_views(found, rows, workspace.timezone),
+        table=table, fresh=new_after(workspace.id, after),
+        live=live_poll(table.base, ids, after, now, in_flight(ids)))
+
+
 @bp.route("/<int:booking_id>/row")
 @requires(Permission.VIEW)
 def row(booking_id: int) -> Response:
-    """One row as it stands now: what a polling row asks for, and "Cancel" of an edit."""
+    """One row as it stands now: "Close" of an edit, and a row after its menu's action."""
     booking = booking_or_404(booking_id)
     if not is_htmx():
         return redirect(url_for("bookings.detail", booking_id=booking.id))
-    # Without the out-of-band flashes: a poll every 2 s must not wipe the message an
-    # action just showed (a message still to show waits for the next page).
+    # Without the out-of-band flashes: they belong to the action that made them.
     return fragment(ROW, **row_context(booking))
+
+
+@bp.route("/<int:booking_id>/menu")
+@requires(Permission.VIEW)
+def menu(booking_id: int) -> Response:
+    """A row's menu, fetched when its button is pressed (without JavaScript the button is
+    a link to the booking's page, which offers everything)."""
+    booking = booking_or_404(booking_id)
+    if not is_htmx():
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    context = row_context(booking)
+    return fragment("partials/booking_menu.html", r=context["view"], t=context["table"])
 
 
 @bp.route("/<int:booking_id>")
@@ -86,3 +169,4 @@ def row(booking_id: int) -> Response:
 def detail(booking_id: int) -> Response:
     booking = booking_or_404(booking_id)
     return render_detail(booking, reschedule_form(booking))
+

@@ -4,6 +4,7 @@ what a person does to their own account (password, sessions)."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
 from dashboard.models import Membership, User, Workspace
@@ -25,8 +26,10 @@ def note_sign_in(user: User) -> None:
 
 
 def memberships_of(user: User) -> list[Membership]:
-    """The user's memberships, by workspace name."""
+    """The user's memberships, by workspace name, each with its workspace (every page shows
+    it: loading it in the same query spares a query a membership on every request)."""
     query = (select(Membership).join(Membership.workspace)
+             .options(contains_eager(Membership.workspace))
              .where(Membership.user_id == user.id).order_by(Workspace.name))
     return list(db.session.scalars(query))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -71,6 +71,16 @@ def get(workspace: Workspace, booking_id: int) -> Booking:
     if booking is None or booking.workspace_id != workspace.id:
         raise NotFound("booking")
     return booking
+
+
+def many(workspace: Workspace, ids: list[int]) -> list[Booking]:
+    """The workspace's bookings among ``ids``, with their meetings, in id order."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Booking).join(Booking.meeting).options(contains_eager(Booking.meeting))
+        .where(Booking.workspace_id == workspace.id, Booking.id.in_(ids))
+        .order_by(Booking.id)).unique())
 
 
 def get_public(workspace: Workspace, public_id: str) -> Booking:
@@ -224,6 +234,7 @@ class BookingFilters:
 class BookingPage:
     bookings: list[Booking]
     next_cursor: str | None
+    previous_cursor: str | None = None
 
 
 def _cursor(booking: Booking) -> str:
@@ -243,12 +254,8 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         raise ServiceError("The page cursor is not valid.", "cursor", 422) from error
 
 
-def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | None = None,
-                  limit: int = 50) -> BookingPage:
-    """Sorted by start time, keyset-paginated: a deep page costs what the first one does."""
-    # One join serves both the status filter and loading each booking's meeting.
-    query = (select(Booking).join(Booking.meeting).options(contains_eager(Booking.meeting))
-             .where(Booking.workspace_id == workspace.id))
+def _filtered(workspace: Workspace, filters: BookingFilters) -> Select:
+    query = select(Booking).where(Booking.workspace_id == workspace.id)
     if filters.status == BookingState.CANCELLED:
         query = query.where(Booking.state == BookingState.CANCELLED)
     elif filters.status:
@@ -264,15 +271,51 @@ def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | N
             Booking.customer_name.icontains(term, autoescape=True),
             Booking.customer_email.icontains(term, autoescape=True),
             Booking.external_ref.icontains(term, autoescape=True)))
-    after = _after(cursor)
-    if after:
-        start, booking_id = after
-        # The leading ">=" lets the (workspace, start_at, id) index seek straight to the page;
-        # the OR alone would scan from the workspace's first booking.
-        query = query.where(Booking.start_at >= start, or_(
-            Booking.start_at > start, and_(Booking.start_at == start, Booking.id > booking_id)))
-    rows = list(db.session.scalars(query.order_by(Booking.start_at, Booking.id)
-                                   .limit(limit + 1)).unique())
+    return query
+
+
+def count_bookings(workspace: Workspace, filters: BookingFilters, cap: int = 10_000) -> int:
+    """How many bookings the filters match, counting no further than ``cap`` (a page says
+    "of 10,000+" rather than count a million rows)."""
+    query = _filtered(workspace, filters).with_only_columns(Booking.id)
+    if filters.status and filters.status != BookingState.CANCELLED:
+        query = query.join(Meeting, Meeting.booking_id == Booking.id)
+    return db.session.scalar(select(func.count()).select_from(query.limit(cap).subquery())) or 0
+
+
+def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | None = None,
+                  limit: int = 50, *, before: str | None = None,
+                  descending: bool = False) -> BookingPage:
+    """Sorted by start time (``descending``: latest first), keyset-paginated: a deep page
+    costs what the first one does. ``cursor`` asks for the page after a row, ``before`` for
+    the page before one."""
+    # One join serves both the status filter and loading each booking's meeting.
+    query = _filtered(workspace, filters).join(Booking.meeting).options(
+        contains_eager(Booking.meeting))
+    backwards = before is not None and not cursor
+    mark = _after(before if backwards else cursor)
+    # Walking back through an ascending list is walking forward through a descending one.
+    down = descending != backwards
+    if mark:
+        start, booking_id = mark
+        # The leading bound lets the (workspace, start_at, id) index seek straight to the
+        # page; the OR alone would scan from the workspace's first booking.
+        if down:
+            query = query.where(Booking.start_at <= start, or_(
+                Booking.start_at < start,
+                and_(Booking.start_at == start, Booking.id < booking_id)))
+        else:
+            query = query.where(Booking.start_at >= start, or_(
+                Booking.start_at > start,
+                and_(Booking.start_at == start, Booking.id > booking_id)))
+    order = (Booking.start_at.desc(), Booking.id.desc()) if down else (Booking.start_at,
+                                                                        Booking.id)
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
-    return BookingPage(rows, _cursor(rows[-1]) if more and rows else None)
+    if backwards:
+        rows.reverse()
+        return BookingPage(rows, _cursor(rows[-1]) if rows else None,
+                           _cursor(rows[0]) if more and rows else None)
+    return BookingPage(rows, _cursor(rows[-1]) if more and rows else None,
+                       _cursor(rows[0]) if mark and rows else None)

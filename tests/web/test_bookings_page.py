@@ -56,13 +56,18 @@ def test_support_sees_bookings_with_labels_links_and_no_buttons(client, auth, wo
     response = client.get("/bookings")
     assert response.status_code == 200
     page = response.data.decode()
-    for text in ("Follow-up with Bea", "Bea Costa", "ref-sched", "Scheduled", "Pending",
-                 "Failed", "https://zoom.us/j/81200000001", "Gave up after 8 attempts"):
+    for text in ("Follow-up with Bea", "Bea Costa", "ref-sched", "Scheduled", "In sync",
+                 "Not in Zoom yet", "Queued", "Failed", "https://zoom.us/j/81200000001",
+                 "Gave up after 8 attempts", "1 to 3 of 3"):
         assert text in page
     assert "Globex secret" not in page
     for button in ("Retry", "Reschedule", "Cancel", "Re-sync"):
         assert f">{button}</" not in page
-    assert 'src="/static/copy.js"' in page and "data-copy=" in page
+    assert 'src="/static/copy.js"' in page
+    menu = client.get(f"/bookings/{booked['scheduled']}/menu", headers=HX).data.decode()
+    assert "data-copy=" in menu and "Open booking" in menu
+    for item in ("Reschedule", "Re-sync", "Cancel booking"):
+        assert item not in menu
 
 
 def test_times_show_on_the_workspace_clock(app, client, auth, world):
@@ -76,31 +81,86 @@ def test_times_show_on_the_workspace_clock(app, client, auth, world):
     page = client.get("/bookings").data.decode()
     assert "(Asia/Tokyo)" in page
     local = start + timedelta(hours=9)
-    assert re.search(f'{local:%a %d %b %Y}</time><br>\\s*<span class="nowrap">{local:%H:%M} ',
-                     page)
+    assert f"<td>{local:%a %d %b %Y} <span>{local:%H:%M} " in page
 
 
-def test_only_rows_with_zoom_work_on_its_way_poll(client, auth, world, booked):
+def _poll_url(page: str) -> str:
+    found = re.search(r'id="live-poll"[^>]*hx-get="([^"]+)"', page)
+    assert found, "the table has no live poll"
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_the_table_polls_once_for_all_its_rows_and_faster_while_work_is_on_its_way(
+        client, auth, world, booked):
     auth.sign_in_as(world.operator)
     page = client.get("/bookings").data.decode()
-    polling = re.findall(r'<tbody id="booking-(\d+)"[^>]*hx-trigger="every 2s"', page)
-    assert polling == [str(booked["pending"])]
+    assert "every 2s" not in page and page.count('id="live-poll"') == 1
+    assert re.findall(r'<tbody id="booking-(\d+)" class="booking is-live"', page) == [
+        str(booked["pending"])]
+    assert 'data-every="2"' in page
+    poll = _poll_url(page)
+    assert all(f"{booked[k]}" in poll.split("ids=")[1] for k in ("scheduled", "pending"))
 
 
-def test_a_settled_row_renders_without_its_trigger_so_polling_stops(app, client, auth, world,
-                                                                    booked):
+def test_a_poll_answers_only_the_rows_that_changed_and_new_bookings(app, client, auth, world,
+                                                                   booked):
+    from dashboard.models import Meeting
+
+    with app.app_context():  # the rows were made an hour ago, not within the poll's overlap
+        for model in (Booking, Meeting, Operation):
+            db.session.execute(db.update(model).values(updated_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
     auth.sign_in_as(world.operator)
-    row = client.get(f"/bookings/{booked['pending']}/row", headers=HX)
-    assert row.status_code == 200 and 'hx-trigger="every 2s"' in row.data.decode()
+    poll = _poll_url(client.get("/bookings").data.decode())
+    quiet = client.get(poll, headers=HX)
+    assert quiet.status_code == 200 and quiet.headers["Vary"].startswith("HX-Request")
+    assert "<tbody" not in quiet.data.decode() and "new booking" not in quiet.data.decode()
+    later = re.sub(r"since=[\d.]+", f"since={utcnow().timestamp() + 60:.3f}", poll)
+    assert "<tbody" not in client.get(later, headers=HX).data.decode()
     with app.app_context():
         booking = db.session.get(Booking, booked["pending"])
         booking.meeting.status = "scheduled"
+        booking.meeting.zoom_meeting_id = 81200000077
         db.session.execute(db.update(Operation).filter_by(booking_id=booking.id)
                            .values(state="succeeded"))
         db.session.commit()
-    row = client.get(f"/bookings/{booked['pending']}/row", headers=HX)
-    assert row.headers["Vary"].startswith("HX-Request")
-    assert "hx-trigger" not in row.data.decode() and "Scheduled" in row.data.decode()
+        add_booking(world.acme.id, "ref-new", title="Arrived just now")
+        add_booking(world.globex.id, "ref-globex-new", title="Not acme's")
+    body = client.get(poll, headers=HX).data.decode()
+    rows = re.findall(r'<tbody id="booking-(\d+)"[^>]*hx-swap-oob="true"', body)
+    assert rows == [str(booked["pending"])]
+    assert "Scheduled" in body and "In sync" in body and "is-live" not in body
+    assert "1 new booking." in body and "Arrived just now" not in body
+    assert 'id="live-poll"' in body and 'data-every="5"' in body  # nothing in flight now
+    assert "Globex" not in body
+
+
+@pytest.mark.parametrize("query", ["ids=1.x&after=0&since=1", "ids=1&since=1",
+                                   "ids=1&after=0&since=1e400", "ids=1&after=0"])
+def test_a_malformed_poll_is_a_400(client, auth, world, booked, query):
+    auth.sign_in_as(world.operator)
+    assert client.get(f"/bookings/live?{query}", headers=HX).status_code == 400
+
+
+def test_a_poll_never_answers_another_workspaces_rows(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    body = client.get(f"/bookings/live?ids={booked['foreign']}&after=0&since=0",
+                      headers=HX).data.decode()
+    assert "Globex secret" not in body and "<tbody" not in body
+
+
+def test_a_retrying_booking_shows_its_meeting_and_its_sync_apart(app, client, auth, world):
+    with app.app_context():
+        booking_id = add_booking(world.acme.id, "retrying", status="pending",
+                                 operation="queued", zoom_id=81200000055)
+        db.session.execute(db.update(Operation).values(
+            attempts=3, next_attempt_at=utcnow() + timedelta(seconds=40)))
+        db.session.commit()
+    auth.sign_in_as(world.operator)
+    row = client.get(f"/bookings/{booking_id}/row", headers=HX).data.decode()
+    assert re.search(rf'id="status-{booking_id}">Scheduled<', row)
+    assert re.search(rf'id="sync-{booking_id}">Retrying<', row)
+    assert "attempt 4 of 8, next try" in row and 'class="countdown"' in row
 
 
 def test_work_parked_until_midnight_does_not_poll(app, client, auth, world):
@@ -110,7 +170,7 @@ def test_work_parked_until_midnight_does_not_poll(app, client, auth, world):
             next_attempt_at=utcnow() + timedelta(hours=5)))
         db.session.commit()
     auth.sign_in_as(world.operator)
-    assert "hx-trigger" not in client.get(f"/bookings/{booking_id}/row", headers=HX).data.decode()
+    assert "is-live" not in client.get(f"/bookings/{booking_id}/row", headers=HX).data.decode()
 
 
 def test_filters_by_status_search_and_dates(app, client, auth, world, booked):
@@ -133,7 +193,7 @@ def test_htmx_filter_answers_the_table_alone_and_varies_on_hx_request(client, au
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
     body = response.data.decode()
-    assert body.lstrip().startswith('<figure class="table-wrap">')
+    assert body.lstrip().startswith('<figure class="table-wrap"')
     assert "<html" not in body and "Follow-up with Bea" in body
     assert 'id="booking-filters"' in body and 'hx-swap-oob="true"' in body
     assert "HX-Request" in client.get("/bookings").headers["Vary"]
@@ -170,7 +230,8 @@ def test_pages_follow_each_other_in_start_order_and_keep_the_filters(app, client
     while url:
         page = client.get(url).data.decode()
         seen += re.findall(r">(Session \d\d)</a>", page)
-        found = re.search(r'href="(/bookings\?cursor=[^"]+)" role="button"', page)
+        found = re.search(r'href="(/bookings\?[^"]*cursor=[^"]+)" role="button"[^>]*rel="next"',
+                          page)
         url = found.group(1).replace("&amp;", "&") if found else None
         if url:
             assert "q=session" in url
@@ -199,8 +260,8 @@ def test_operator_retries_a_failed_booking_over_htmx(app, client, auth, world, b
     assert response.status_code == 200
     body = response.data.decode()
     assert body.startswith(f'<tbody id="booking-{booked["failed"]}"')
-    assert 'hx-trigger="every 2s"' in body and "Pending" in body
-    assert 'hx-swap-oob="true"' in body and "Trying again" in body
+    assert 'class="booking is-live"' in body and "Queued" in body
+    assert 'id="toasts" hx-swap-oob="beforeend"' in body and "Trying again" in body
     assert open_ops(app, booked["failed"]) == ["create"]
 
 
@@ -402,4 +463,88 @@ def test_a_poll_leaves_the_flash_an_action_showed(client, auth, world, booked):
     auth.sign_in_as(world.operator)
     client.post(f"/bookings/{booked['failed']}/retry", headers=hx_row(booked["failed"]))
     poll = client.get(f"/bookings/{booked['failed']}/row", headers=HX).data.decode()
-    assert 'id="flashes"' not in poll and 'hx-trigger="every 2s"' in poll
+    assert 'id="toasts"' not in poll and 'id="flashes"' not in poll and "is-live" in poll
+
+
+def test_cancel_asks_on_a_page_of_its_own_without_javascript(app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    page = client.get(f"/bookings/{booked['scheduled']}/cancel").data.decode()
+    assert "Cancel “Follow-up with Bea”?" in page
+    assert ">Cancel booking and delete its meeting</button>" in page and ">Keep booking<" in page
+    assert stored(app, booked["scheduled"]).state == "active"  # asking changes nothing
+    detail = client.get(f"/bookings/{booked['scheduled']}").data.decode()
+    assert f'method="get" action="/bookings/{booked["scheduled"]}/cancel"' in detail
+    assert 'data-confirm="Cancel booking and delete its meeting"' in detail
+    gone = client.get(f"/bookings/{booked['foreign']}/cancel")
+    assert gone.status_code == 404
+    auth.sign_in_as(world.support)
+    assert client.get(f"/bookings/{booked['scheduled']}/cancel").status_code == 403
+
+
+def test_cancelling_what_cannot_be_is_said_on_the_confirmation_page(app, client, auth, world):
+    with app.app_context():
+        booking_id = add_booking(world.acme.id, "done", status="ended")
+    auth.sign_in_as(world.operator)
+    response = client.get(f"/bookings/{booking_id}/cancel")
+    assert response.status_code == 409 and "has ended" in response.data.decode()
+    assert "delete its meeting</button>" not in response.data.decode()
+
+
+def test_the_row_menu_offers_what_the_booking_does(client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    menu = client.get(f"/bookings/{booked['scheduled']}/menu", headers=HX).data.decode()
+    for item in ("Open booking", "Reschedule", "Re-sync", "Cancel booking…", "Copy join link"):
+        assert item in menu, item
+    assert 'data-confirm-keep="Keep booking"' in menu
+    failed = client.get(f"/bookings/{booked['failed']}/menu", headers=HX).data.decode()
+    assert "Re-sync" not in failed and "Copy join link" not in failed
+    plain = client.get(f"/bookings/{booked['scheduled']}/menu")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/bookings/{booked['scheduled']}"
+    assert client.get(f"/bookings/{booked['foreign']}/menu", headers=HX).status_code == 404
+
+
+def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(120):
+            add_booking(world.acme.id, f"p-{i:03d}", title=f"Slot {i:03d}",
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    first = client.get("/bookings").data.decode()
+    assert "1 to 50 of 120" in first and "Previous page" not in first
+
+    def link(page: str, rel: str) -> str:
+        found = re.search(rf'href="([^"]+)" role="button"[^>]*rel="{rel}"', page)
+        assert found, rel
+        return found.group(1).replace("&amp;", "&")
+
+    second = client.get(link(first, "next")).data.decode()
+    assert "51 to 100 of 120" in second and ">Slot 050</a>" in second
+    back = client.get(link(second, "prev")).data.decode()
+    assert "1 to 50 of 120" in back
+    assert re.findall(r">(Slot \d+)</a>", back) == [f"Slot {i:03d}" for i in range(50)]
+    latest = client.get("/bookings?sort=-start").data.decode()
+    assert re.findall(r">(Slot \d+)</a>", latest)[:2] == ["Slot 119", "Slot 118"]
+    assert 'aria-sort="descending"' in latest
+    assert "sort=-start" in link(latest, "next")
+    assert client.get("/bookings?sort=sideways").status_code == 422
+
+
+def test_a_page_of_50_rows_is_at_most_40_kb_and_one_request_polls_them_all(app, client, auth,
+                                                                             world):
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(60):
+            kind = ("failed", "scheduled", "pending")[i % 3]
+            add_booking(world.acme.id, f"size-{i:03d}", title=f"Consultation with Gabriela {i}",
+                        customer=f"Gabriela Fernandes{i}", status=kind,
+                        operation={"failed": "dead", "pending": "queued"}.get(kind),
+                        last_error="Gave up after 8 attempts: Zoom is unavailable"
+                        if kind == "failed" else None,
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings").data
+    assert page.count(b'<tbody id="booking-') == 50
+    assert len(page) <= 40 * 1024, len(page)
+    assert page.count(b'id="live-poll"') == 1 and b"every 2s" not in page

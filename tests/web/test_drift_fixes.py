@@ -116,8 +116,9 @@ def test_the_booking_page_explains_the_drift_with_buttons_for_operators(app, cli
     assert "Topic: the booking says Consultation with Ana, Zoom says Renamed in Zoom." in page
     assert "Keep Zoom&#39;s</button>" in page and "Restore the booking&#39;s</button>" in page
     table = client.get("/bookings?since=").data.decode()
-    assert "Needs attention" in table and f"/bookings/{booking_id}/keep-zoom" in table
-    assert "Changed in Zoom: length, topic" in table
+    assert "Needs attention" in table and "Changed in Zoom: length, topic" in table
+    menu = client.get(f"/bookings/{booking_id}/menu", headers={"HX-Request": "true"}).data.decode()
+    assert f"/bookings/{booking_id}/keep-zoom" in menu and f"/bookings/{booking_id}/restore" in menu
 
 
 def test_support_sees_the_drift_without_buttons_and_is_told_who_can_fix_it(app, client, auth,
