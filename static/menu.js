@@ -19,7 +19,7 @@
     var list = menu.querySelector("ul");
     if (!summary || !list || menu.dataset.menuReady) { return; }
     menu.dataset.menuReady = "yes";
-    list.id = list.id || "menu-" + n;
+    list.id = list.id || "site-menu-" + n;  // not "menu-N": the bookings rows use those
     list.setAttribute("role", "menu");
     summary.setAttribute("aria-haspopup", "menu");
     summary.setAttribute("aria-controls", list.id);

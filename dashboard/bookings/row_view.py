@@ -87,8 +87,8 @@ def error_cause(meeting: Meeting) -> str | None:
 def attention(found: MeetingDrift | None) -> str | None:
     if found is None:
         return None
-    if found.kind == DriftKind.DELETED:
-        return "Deleted in Zoom"
+    if found.kind == DriftKind.DELETED:  # the meeting's own signal says "Deleted in Zoom"
+        return "Recreate makes a new meeting, with a new join link."
     return f"Changed in Zoom: {drift_fields(found.changes)}"
 
 

@@ -10,8 +10,14 @@ from playwright.sync_api import expect
 from dashboard.extensions import db
 from dashboard.models import Booking
 from dashboard.services import meeting_sync
+from tests.booking_builders import apply_webhooks
 from tests.browser.conftest import sign_in
-from tests.browser.test_bookings import create_booking, shoot, worker  # noqa: F401
+from tests.browser.test_bookings import (  # noqa: F401
+    create_booking,
+    open_menu,
+    shoot,
+    worker,
+)
 from tests.browser.test_zoom_connection import connect_zoom, open_zoom_settings
 from tests.conftest import PASSWORD
 
@@ -33,6 +39,7 @@ def test_operator_fixes_a_change_and_a_deletion_made_in_zoom(app, page, world, s
         meeting_sync.drain()
     sandbox.edit_meeting(_zoom_id(app, changed), duration=50)
     sandbox.delete_meeting(_zoom_id(app, deleted))
+    apply_webhooks(app)  # the worker's next loop
 
     page.goto("/bookings?since=")
     changed_row = page.locator(f"#booking-{changed}")
@@ -40,7 +47,7 @@ def test_operator_fixes_a_change_and_a_deletion_made_in_zoom(app, page, world, s
     expect(changed_row.get_by_text("Needs attention")).to_be_visible()
     expect(deleted_row.get_by_text("Deleted in Zoom", exact=True)).to_be_visible()
     shoot(page, "drift-bookings")
-    changed_row.get_by_role("button", name="Keep Zoom's").click()
+    open_menu(page, changed).get_by_role("menuitem", name="Keep Zoom's values").click()
     expect(changed_row.get_by_text("Needs attention")).to_have_count(0)
     expect(changed_row.get_by_text("50 min")).to_be_visible()
 
