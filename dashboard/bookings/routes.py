@@ -31,9 +31,11 @@ def _page(workspace: Workspace, form: BookingFilterForm) -> tuple[bookings.Booki
     """The page of bookings the filter asks for, and whether the filter was understood."""
     if not form.validate():  # listing everything under a filter not understood would mislead
         return bookings.BookingPage([], None), False
-    since, until = form.window(workspace.timezone)
+    since, until = form.days(workspace.timezone)
     filters = bookings.BookingFilters(status=form.status.data or None, since=since,
-                                      until=until, search=(form.q.data or "").strip() or None)
+                                      until=until, search=(form.q.data or "").strip() or None,
+                                      sync=form.sync.data or None,
+                                      sync_since=form.sync_since(utcnow()))
     try:
         return bookings.list_bookings(workspace, filters, request.args.get("cursor"),
                                       PAGE_SIZE), True

@@ -4,12 +4,14 @@ from dashboard.models.accounts import Membership, Permission, Role, User, Worksp
 from dashboard.models.api_key import ApiKey
 from dashboard.models.audit import AuditEvent
 from dashboard.models.booking import Booking, BookingState, Meeting, MeetingStatus
+from dashboard.models.bulk_job import BulkJob, BulkJobKind
 from dashboard.models.invitation import Invitation
 from dashboard.models.login_throttle import LoginFailure
 from dashboard.models.meeting_defaults import LAKESIS_MEETING_DEFAULTS, MeetingDefaults
 from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
+from dashboard.models.webhook_tally import WebhookTally
 from dashboard.models.worker_heartbeat import WorkerHeartbeat
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
@@ -19,6 +21,8 @@ __all__ = [
     "AuditEvent",
     "Booking",
     "BookingState",
+    "BulkJob",
+    "BulkJobKind",
     "ConnectionStatus",
     "Invitation",
     "LoginFailure",
@@ -35,6 +39,7 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookEvent",
+    "WebhookTally",
     "WorkerHeartbeat",
     "Workspace",
     "ZoomConnection",

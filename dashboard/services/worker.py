@@ -9,7 +9,13 @@ import time
 from flask import Flask
 
 from dashboard.extensions import db
-from dashboard.services import meeting_sync, outbox, webhook_events, worker_heartbeat
+from dashboard.services import (
+    bulk_jobs,
+    meeting_sync,
+    outbox,
+    webhook_events,
+    worker_heartbeat,
+)
 
 log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
@@ -34,6 +40,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                     worker_heartbeat.beat(worker)
                     last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
+                # A bulk job's chunk only queues work (no Zoom calls): between operations.
+                busy = bulk_jobs.run_chunk() or busy
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()
                     last_sweep = time.monotonic()

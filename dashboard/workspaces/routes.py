@@ -10,7 +10,9 @@ from dashboard.access import (
     requires,
     signed_in,
 )
+from dashboard.auth.redirects import safe_next
 from dashboard.models import Permission
+from dashboard.services import workspace_health
 from dashboard.workspaces.blueprint import bp
 
 
@@ -30,6 +32,15 @@ def switch() -> Response:
         abort(404)
     session[SESSION_WORKSPACE] = membership.workspace_id
     flash(f"Now working in {membership.workspace.name}.", "info")
-    # Pages of the old workspace name its records; start again from the new one's overview.
-    return redirect(url_for("workspaces.overview"))
+    # Pages of the old workspace name its records; start again from the new one's overview
+    # (or the page the form names, e.g. the health overview's "Open sync health").
+    return redirect(safe_next(request.form.get("next"), url_for("workspaces.overview")))
+
+
+@bp.route("/workspaces/health")
+@signed_in
+def health() -> str:
+    """Every workspace of the user with its health light, worst first."""
+    return render_template("pages/workspaces_health.html",
+                           workspaces=workspace_health.overview(my_memberships()))
 
