@@ -134,7 +134,7 @@ def history(app, world):
                 outcome="superseded by update" if state == "succeeded" and n % 5 == 0
                 else None)
         other = add_booking(world.globex.id, "g-1")
-        for n in range(30):
+        for _ in range(30):
             _op(world.globex.id, other, rng.choice(FINISHED), finished_at=now,
                 last_error="globex")
         for n in range(200):
@@ -261,8 +261,9 @@ def test_htmx_poll_gets_the_panels_of_the_same_window(client, auth, troubled):
     assert body.count('data-outcome="ignored"') == 1 and 'data-outcome="applied"' not in body
 
 
-@pytest.mark.parametrize("query, field", [("window=2y", "window"), ("outcome=lost", "outcome"),
-                                          ("before=abc", "before"), ("before=99999999999", "before")])
+@pytest.mark.parametrize("query, field", [
+    ("window=2y", "window"), ("outcome=lost", "outcome"), ("before=abc", "before"),
+    ("before=99999999999", "before")])
 def test_bad_parameters_are_named_not_a_500(client, auth, world, query, field):
     auth.sign_in_as(world.support)
     response = client.get(f"/health?{query}")
