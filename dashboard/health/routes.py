@@ -6,6 +6,8 @@ the same window, webhook filter and page, because it asks for the page's own add
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,6 +20,7 @@ from dashboard.services import ServiceError, bulk_jobs, sync_health
 from dashboard.services.sync_windows import DEFAULT_WINDOW, WINDOWS, window_of
 from dashboard.services.webhook_health import OUTCOMES
 
+View = Callable[..., Response]
 PANELS = "partials/health_panels.html"
 JOB = "partials/bulk_job.html"
 KINDS = {"retry-failed": BulkJobKind.RETRY_FAILED, "resync-upcoming": BulkJobKind.RESYNC_UPCOMING}
@@ -69,8 +72,8 @@ def index() -> Response:
     return Response(render_template("pages/sync_health.html", **context), status)
 
 
-def _kind(name: str) -> BulkJobKind:
-    kind = KINDS.get(name)
+def _kind(action: str) -> BulkJobKind:
+    kind = KINDS.get(action)
     if kind is None:
         abort(404)
     return kind
@@ -80,22 +83,32 @@ def _confirm_page(kind: BulkJobKind, status: int = 200, error: str | None = None
     workspace = current_workspace()
     plan = bulk_jobs.plan(workspace, kind)
     body = render_template("pages/bulk_confirm.html", plan=plan, kind=kind, error=error,
-                           title=bulk_jobs.TITLES[kind], slug=request.view_args["name"],
+                           title=bulk_jobs.TITLES[kind], slug=request.view_args["action"],
                            limit=bulk_jobs.MAX_BOOKINGS)
     return Response(body, status)
 
 
-@bp.route("/bulk/<name>", methods=["GET"])
+def _bulk_routes(methods: list[str]) -> Callable[[View], View]:
+    """One address per action (no URL argument: there is no record behind it to find)."""
+    def decorator(view: View) -> View:
+        for action in KINDS:
+            view = bp.route(f"/bulk/{action}", methods=methods, defaults={"action": action},
+                            endpoint=view.__name__)(view)
+        return view
+    return decorator
+
+
+@_bulk_routes(["GET"])
 @requires(Permission.OPERATE)
-def bulk_confirm(name: str) -> Response:
+def bulk_confirm(action: str) -> Response:
     """What the bulk action would do, and what it costs each host, before it is confirmed."""
-    return _confirm_page(_kind(name))
+    return _confirm_page(_kind(action))
 
 
-@bp.route("/bulk/<name>", methods=["POST"])
+@_bulk_routes(["POST"])
 @requires(Permission.OPERATE)
-def bulk_start(name: str) -> Response:
-    kind = _kind(name)
+def bulk_start(action: str) -> Response:
+    kind = _kind(action)
     token = request.form.get("plan", "")
     try:
         job = bulk_jobs.start(current_workspace(), current_user, kind, token)
