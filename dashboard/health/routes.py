@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -69,7 +69,7 @@ def index() -> Response:
     status = 422 if context["filter_errors"] else 200
     if is_htmx():
         return fragment(PANELS, status=status, **context)
-    return Response(render_template("pages/sync_health.html", **context), status)
+    return make_response(render_template("pages/sync_health.html", **context), status)
 
 
 def _kind(action: str) -> BulkJobKind:
@@ -85,7 +85,7 @@ def _confirm_page(kind: BulkJobKind, status: int = 200, error: str | None = None
     body = render_template("pages/bulk_confirm.html", plan=plan, kind=kind, error=error,
                            title=bulk_jobs.TITLES[kind], slug=request.view_args["action"],
                            limit=bulk_jobs.MAX_BOOKINGS)
-    return Response(body, status)
+    return make_response(body, status)
 
 
 def _bulk_routes(methods: list[str]) -> Callable[[View], View]:

@@ -24,9 +24,10 @@ STATES = [("scheduled", "active", None), ("started", "active", None),
           ("deleted_in_zoom", "active", None), ("cancelled", "cancelled", None)]
 ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/audit", "/health", "/account",
-               "/zoom-sandbox/"]
+               "/health?window=7d", "/health/bulk/retry-failed", "/health/bulk/resync-upcoming",
+               "/workspaces/health", "/zoom-sandbox/"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/health", "/settings/integrations",
-                 "/account"]
+                 "/account", "/workspaces/health"]
 
 
 @pytest.fixture
