@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 MAX_BOOKINGS = 500  # one job's bookings; more wait for the next one
 CHUNK = 25
 UPCOMING = timedelta(days=14)
+#: A job whose every chunk was handed out but not all counted this long after it began:
+#: a worker died between taking a chunk and counting it. It is closed, the uncounted
+#: bookings as errors, so its bar does not poll for ever (a retry shows what is left).
+ABANDONED = timedelta(minutes=10)
 TITLES = {BulkJobKind.RETRY_FAILED: "Retry all failed",
           BulkJobKind.RESYNC_UPCOMING: "Re-sync upcoming"}
 
@@ -191,13 +195,27 @@ def _one(job: BulkJob, workspace: Workspace, actor: Actor, booking_id: int) -> s
     return None
 
 
+def _close_abandoned(now: datetime) -> None:
+    abandoned = and_(BulkJob.finished_at.is_(None), BulkJob.claimed >= BulkJob.total,
+                     BulkJob.created_at < now - ABANDONED)
+    # A read first: the idle worker asks every second, and must not write every second.
+    if db.session.scalar(select(BulkJob.id).where(abandoned).limit(1)) is None:
+        db.session.commit()
+        return
+    db.session.execute(update(BulkJob).where(abandoned).values(
+        errors=BulkJob.total - BulkJob.done, finished_at=now,
+        last_error="a worker stopped before counting part of it; Retry all failed again "
+                   "shows what is left"))
+    db.session.commit()
+
+
 def run_chunk(size: int = CHUNK) -> bool:
     """Run the next chunk of the oldest unfinished job; False when there was none."""
     job = db.session.scalar(select(BulkJob).where(BulkJob.finished_at.is_(None),
                                                   BulkJob.claimed < BulkJob.total)
                             .order_by(BulkJob.id).limit(1))
     if job is None:
-        db.session.commit()
+        _close_abandoned(utcnow())
         return False
     chunk = _claim(job, size)
     if chunk is None:

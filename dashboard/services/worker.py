@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_SWEEP_SECONDS = 15.0
 # Well inside readiness's default limit (LAKESIS_WORKER_HEARTBEAT_MAX_AGE, 60 s).
 HEARTBEAT_SECONDS = 10.0
+# Bulk jobs are looked for once a second while there are none (one indexed query), not
+# between every two operations of a burst.
+BULK_JOB_SECONDS = 1.0
 
 
 def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
@@ -30,7 +33,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     between answering Zoom and applying the event).
     """
     worker = outbox.worker_id()
-    last_sweep = last_beat = float("-inf")
+    last_sweep = last_beat = last_jobs = float("-inf")
+    jobs_busy = False
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
@@ -41,7 +45,10 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                     last_beat = time.monotonic()
                 busy = meeting_sync.run_once(worker)
                 # A bulk job's chunk only queues work (no Zoom calls): between operations.
-                busy = bulk_jobs.run_chunk() or busy
+                if jobs_busy or time.monotonic() - last_jobs > BULK_JOB_SECONDS:
+                    jobs_busy = bulk_jobs.run_chunk()
+                    last_jobs = time.monotonic()
+                busy = busy or jobs_busy
                 if time.monotonic() - last_sweep > WEBHOOK_SWEEP_SECONDS:
                     webhook_events.apply_pending()
                     last_sweep = time.monotonic()

@@ -198,3 +198,21 @@ def test_daily_budget_counts_hosts_case_blind(app, failing):
     with app.app_context():
         budgets = daily_budget.use_today(failing.acme.id, None, utcnow())
         assert [(b.host, b.used) for b in budgets][:1] == [("a@example.test", 97)]
+
+
+def test_a_job_a_worker_abandoned_is_closed(app, failing):
+    with app.app_context():
+        workspace = _workspace(failing)
+        user = db.session.get(type(failing.operator), failing.operator.id)
+        plan = bulk_jobs.plan(workspace, bulk_jobs.BulkJobKind.RETRY_FAILED)
+        job = bulk_jobs.start(workspace, user, bulk_jobs.BulkJobKind.RETRY_FAILED, plan.token)
+        job.claimed, job.done = job.total, 2  # a worker took the rest and died
+        db.session.commit()
+        assert bulk_jobs.run_chunk() is False
+        db.session.refresh(job)
+        assert job.finished_at is None  # not yet: it may still be counting
+        job.created_at = utcnow() - bulk_jobs.ABANDONED - timedelta(seconds=1)
+        db.session.commit()
+        assert bulk_jobs.run_chunk() is False
+        db.session.refresh(job)
+        assert job.finished_at is not None and (job.done, job.errors) == (2, 6)
