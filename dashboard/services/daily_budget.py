@@ -62,23 +62,25 @@ def use_today(workspace_id: int, connection: ZoomConnection | None,
     connected = connection.zoom_email if connection else None
     midnight = next_utc_midnight(now) - timedelta(days=1)
     resets = next_utc_midnight(now)
-    host = func.lower(Booking.host_email)
+    # The host by a lookup per operation (its booking's primary key), not a join: a join
+    # lets the planner read every booking to hash them, and the day's work is a few rows.
+    host = (select(func.lower(Booking.host_email)).where(Booking.id == Operation.booking_id)
+            .scalar_subquery().label("host"))
     mine = [Operation.workspace_id == workspace_id, Operation.kind.in_(CAPPED_KINDS)]
+    used = select(host).where(
+        *mine, Operation.finished_at >= midnight, Operation.state == OperationState.SUCCEEDED,
+        or_(Operation.outcome.is_(None), ~Operation.outcome.like("superseded by %"))).subquery()
     used_rows = db.session.execute(
-        select(host, func.count()).select_from(Operation).join(Operation.booking)
-        .where(*mine, Operation.finished_at >= midnight,
-               Operation.state == OperationState.SUCCEEDED,
-               or_(Operation.outcome.is_(None), ~Operation.outcome.like("superseded by %")))
-        .group_by(host)).all()
+        select(used.c.host, func.count()).group_by(used.c.host)).all()
+    open_ = select(host, Operation.next_attempt_at).where(
+        *mine, Operation.state.in_(OperationState.CLAIMABLE)).subquery()
     queued_rows = db.session.execute(
-        select(host, func.count(), func.max(Operation.next_attempt_at))
-        .select_from(Operation).join(Operation.booking)
-        .where(*mine, Operation.state.in_(OperationState.CLAIMABLE))
-        .group_by(host)).all()
-    used: dict[str, int] = {}
+        select(open_.c.host, func.count(), func.max(open_.c.next_attempt_at))
+        .group_by(open_.c.host)).all()
+    used_by: dict[str, int] = {}
     for email, count in used_rows:
         key = host_key(email, connected)
-        used[key] = used.get(key, 0) + count
+        used_by[key] = used_by.get(key, 0) + count
     queued: dict[str, int] = {}
     capped: set[str] = set()
     for email, count, latest in queued_rows:
@@ -86,8 +88,8 @@ def use_today(workspace_id: int, connection: ZoomConnection | None,
         if latest is not None and latest > now + PARKED_AFTER:
             capped.add(key)  # parked until midnight: Zoom said this host is at the cap
         queued[key] = queued.get(key, 0) + count
-    keys = set(used) | set(queued)
-    budgets = [HostBudget(key, _label(key, connected), used.get(key, 0), queued.get(key, 0),
+    keys = set(used_by) | set(queued)
+    budgets = [HostBudget(key, _label(key, connected), used_by.get(key, 0), queued.get(key, 0),
                           key in capped, resets) for key in keys]
     return sorted(budgets, key=lambda b: (-b.shown_used, -b.queued, b.label))
 

@@ -56,7 +56,7 @@ def upgrade():
     )
     with op.batch_alter_table('operations', schema=None) as batch_op:
         batch_op.create_index('ix_operations_workspace_finished',
-                              ['workspace_id', 'finished_at'])
+                              ['workspace_id', 'finished_at', 'state'])
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
         batch_op.create_index('ix_webhook_events_workspace_received',
                               ['workspace_id', 'received_at'])

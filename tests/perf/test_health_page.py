@@ -1,9 +1,10 @@
 """The sync health page (`GET /health`) at 1,000 and 1,000,000 operations on PostgreSQL and
 100,000 on SQLite, side by side, against a bare Flask route served the same way.
 
-Each database holds one workspace whose operations are spread over a year (one booking per
-ten operations, mostly succeeded, 1% open, 2.5% failed or gave up with a handful of error
-texts), and a webhook event per ten operations. The page's queries read only the window
+Each database holds one workspace whose finished operations are spread over a year (one
+booking per ten operations, mostly succeeded, 1.5% failed or gave up with a handful of
+error texts), an open backlog of BACKLOG operations (queued, waiting) whatever the size,
+and a webhook event per ten operations. The page's queries read only the window
 or the open work, so its cost follows what happened in the window, not the history: the
 1,000,000-operation page reads about as much per window as a day of that workspace holds.
 
@@ -60,7 +61,8 @@ from tests.perf.test_bookings_page import (
 pytestmark = pytest.mark.perf
 
 WORKERS, THREADS, CONNECTIONS, SECONDS = 4, 2, 8, 8
-DATA_VERSION = 1
+DATA_VERSION = 3
+BACKLOG = 100  # open operations (queued, waiting): the same at every size, like a real queue
 MINUTES_A_YEAR = 365 * 24 * 60
 SIZES = (("sqlite", 100_000), ("postgresql", 1_000), ("postgresql", 1_000_000))
 CASES = (("24 h (default)", "/health"), ("last hour", "/health?window=1h"),
@@ -73,10 +75,11 @@ DEAD_ERROR = "Zoom is unavailable (HTTP 503, tracking id {n})"
 # --- the data ----------------------------------------------------------------------------
 
 
-def _op_state(i: int) -> str:
+def _op_state(i: int, ops: int) -> str:
+    if i > ops - BACKLOG:
+        return "queued" if i % 2 else "waiting"
     bucket = (i * 37) % 1000
-    return ("queued" if bucket < 5 else "waiting" if bucket < 10 else "failed" if bucket < 20
-            else "dead" if bucket < 25 else "succeeded")
+    return "failed" if bucket < 10 else "dead" if bucket < 15 else "succeeded"
 
 
 def _fill_sqlite(ops: int, workspace_id: int, anchor: datetime) -> None:
@@ -102,7 +105,7 @@ def _fill_sqlite(ops: int, workspace_id: int, anchor: datetime) -> None:
         rows = range(start, min(start + 10_000, ops + 1))
         batch = []
         for i in rows:
-            state = _op_state(i)
+            state = _op_state(i, ops)
             finished = anchor - timedelta(minutes=(i * 7919) % MINUTES_A_YEAR)
             batch.append({
                 "id": i, "workspace_id": workspace_id, "booking_id": (i - 1) // 10 + 1,
@@ -160,10 +163,10 @@ def _fill_postgres(ops: int, workspace_id: int, anchor: datetime) -> None:
         FROM (SELECT i, CAST(:anchor AS timestamptz)
                           - ((i::bigint * 7919) % {MINUTES_A_YEAR}) * interval '1 minute'
                           AS finished,
-                     CASE WHEN (i::bigint * 37) % 1000 < 5 THEN 'queued'
-                          WHEN (i::bigint * 37) % 1000 < 10 THEN 'waiting'
-                          WHEN (i::bigint * 37) % 1000 < 20 THEN 'failed'
-                          WHEN (i::bigint * 37) % 1000 < 25 THEN 'dead'
+                     CASE WHEN i > :n - {BACKLOG} AND i % 2 = 1 THEN 'queued'
+                          WHEN i > :n - {BACKLOG} THEN 'waiting'
+                          WHEN (i::bigint * 37) % 1000 < 10 THEN 'failed'
+                          WHEN (i::bigint * 37) % 1000 < 15 THEN 'dead'
                           ELSE 'succeeded' END AS state
               FROM generate_series(1, :n) AS i) AS s"""), params)  # noqa: S608 - constants
     db.session.execute(text(f"""
