@@ -25,15 +25,23 @@ from wtforms.validators import (
 )
 
 from dashboard.bookings.display import MEETING_LABELS
-from dashboard.models import BookingState, MeetingStatus
+from dashboard.models import BookingState, MeetingStatus, OperationState
 from dashboard.plain_text import PlainText
 from dashboard.services.booking_input import MAX_DURATION, MIN_DURATION
+from dashboard.services.sync_windows import WINDOWS
 
 # "Cancelled" filters on the booking's state (its meeting may still be on its way out).
 STATUS_CHOICES = [SelectChoice("", "Any status")] + [
     SelectChoice(value.value, label) for value, label in MEETING_LABELS.items()
     if value != MeetingStatus.CANCELLED] + [
     SelectChoice(BookingState.CANCELLED.value, "Cancelled bookings")]
+
+
+# The sync health page links each of its numbers here: bookings with work in that state.
+SYNC_CHOICES = [SelectChoice("", "Any Zoom work")] + [
+    SelectChoice(state.value, f"Work {state.value}") for state in OperationState]
+SYNC_WINDOW_CHOICES = [SelectChoice("", "Any time")] + [
+    SelectChoice(window.key, window.label) for window in WINDOWS.values()]
 
 
 class BookingFilterForm(FlaskForm):
@@ -47,12 +55,19 @@ class BookingFilterForm(FlaskForm):
                     render_kw={"placeholder": "Title, customer or reference", "type": "search"})
     # The table's order, kept when the filters change: soonest first, or "-start".
     sort = HiddenField(validators=[Optional(), AnyOf(["start", "-start"])])
+    sync = SelectField("Zoom work", choices=SYNC_CHOICES, validators=[Optional()])
+    window = SelectField("Finished", choices=SYNC_WINDOW_CHOICES, validators=[Optional()])
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("Must be on or after the From date.")
 
-    def window(self, zone: str) -> tuple[datetime | None, datetime | None]:
+    def sync_since(self, now: datetime) -> datetime | None:
+        """Where the ``window`` filter starts: finished work counts from then on."""
+        chosen = WINDOWS.get(self.window.data or "")
+        return chosen.since(now) if chosen else None
+
+    def days(self, zone: str) -> tuple[datetime | None, datetime | None]:
         """The chosen days as a UTC range: from the start of From to the end of To,
         on the workspace's clock. A bound beyond the first or last moment there is (From
         0001-01-01 east of UTC, To 9999-12-31) is no bound at all: that is what it means."""

@@ -40,9 +40,11 @@ MAX_POLLED = 200  # ids one poll may ask about: a page is 50 rows
 
 
 def _filters(workspace: Workspace, form: BookingFilterForm) -> bookings.BookingFilters:
-    since, until = form.window(workspace.timezone)
+    since, until = form.days(workspace.timezone)
     return bookings.BookingFilters(status=form.status.data or None, since=since,
-                                   until=until, search=(form.q.data or "").strip() or None)
+                                   until=until, search=(form.q.data or "").strip() or None,
+                                   sync=form.sync.data or None,
+                                   sync_since=form.sync_since(utcnow()))
 
 
 def _page(workspace: Workspace, form: BookingFilterForm,

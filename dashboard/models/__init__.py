@@ -13,6 +13,7 @@ from dashboard.models.booking_event import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from dashboard.models.bulk_job import BulkJob, BulkJobKind
 from dashboard.models.drift import (
     DriftKind,
     DriftResolution,
@@ -28,6 +29,7 @@ from dashboard.models.operation import Operation, OperationKind, OperationState
 from dashboard.models.reconcile_run import ReconcileRun, RunState
 from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
+from dashboard.models.webhook_tally import WebhookTally
 from dashboard.models.worker_heartbeat import WorkerHeartbeat
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
@@ -37,6 +39,8 @@ __all__ = [
     "AuditEvent",
     "Booking",
     "BookingState",
+    "BulkJob",
+    "BulkJobKind",
     "ConnectionStatus",
     "DeliveryAttempt",
     "DeliveryState",
@@ -70,6 +74,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "WebhookTally",
     "WorkerHeartbeat",
     "Workspace",
     "WorkspaceMailSettings",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashboard.extensions import db
@@ -14,6 +14,12 @@ from dashboard.orm import utcnow
 
 class WebhookEvent(db.Model):
     __tablename__ = "webhook_events"
+    __table_args__ = (
+        # The sync health page's window of recent events: matched to the workspace, or
+        # (not applied yet) carrying its Zoom account's id.
+        Index("ix_webhook_events_workspace_received", "workspace_id", "received_at"),
+        Index("ix_webhook_events_account_received", "zoom_account_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event: Mapped[str] = mapped_column(String(64), index=True)

@@ -228,6 +228,10 @@ class BookingFilters:
     since: datetime | None = None
     until: datetime | None = None
     search: str | None = None
+    #: bookings with an operation in this state: open ones now, finished ones since
+    #: ``sync_since`` (what each number on the sync health page counts)
+    sync: str | None = None
+    sync_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,11 @@ def _filtered(workspace: Workspace, filters: BookingFilters) -> Select:
         query = query.where(Booking.start_at >= filters.since)
     if filters.until:
         query = query.where(Booking.start_at < filters.until)
+    if filters.sync:
+        of_state = [Operation.workspace_id == workspace.id, Operation.state == filters.sync]
+        if filters.sync in OperationState.FINISHED and filters.sync_since:
+            of_state.append(Operation.finished_at >= filters.sync_since)
+        query = query.where(Booking.id.in_(select(Operation.booking_id).where(*of_state)))
     if filters.search:
         term = filters.search.strip()
         query = query.where(or_(

@@ -1,16 +1,19 @@
-"""Sync health of a workspace: the Zoom connection, the outbox, and Zoom's webhook events.
+"""Sync health of a workspace for a chosen window: the Zoom connection, the outbox, the
+failures by cause, Zoom's webhook events, and what needs a hand now.
 
-Every query is an aggregate or has a LIMIT: the page costs the same with a million
-operations as with ten.
+Every query is an aggregate or has a LIMIT, and reads either what finished inside the window
+(``ix_operations_workspace_finished``, ``ix_webhook_events_*_received``) or the work still
+open (queued, running, waiting: the backlog, however old the history): the page costs the
+same with a million operations as with ten.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
 from dashboard.models import (
@@ -18,15 +21,24 @@ from dashboard.models import (
     MeetingStatus,
     Operation,
     OperationState,
-    WebhookEvent,
     Workspace,
     ZoomConnection,
 )
 from dashboard.orm import utcnow
+from dashboard.services import daily_budget
 from dashboard.services.connections import connection_of
+from dashboard.services.failure_causes import FailureGroup, group_failures
 from dashboard.services.retry_policy import PARKED_AFTER
+from dashboard.services.sync_windows import DEFAULT_WINDOW, Window, bucket
+from dashboard.services.webhook_health import Webhooks, webhooks
 
 LIST_LIMIT = 50
+#: Distinct error texts read per window; more (each naming its own meeting) fold into one
+#: "other causes" group, so the groups still add up to the tiles.
+CAUSE_ROWS = 500
+#: Meetings Lakesis itself settled without a Zoom call say so in the outcome.
+SUPERSEDED = "superseded by %"
+ATTENTION = (MeetingStatus.FAILED.value, MeetingStatus.DELETED_IN_ZOOM.value)
 
 
 @dataclass(frozen=True)
@@ -39,53 +51,90 @@ class Waiting:
     due: int  # queued and due now
     oldest_due_since: datetime | None  # how long the oldest due one has waited
     running: int
+    oldest_waiting_since: datetime | None  # the oldest queued or parked one, whatever for
 
 
 @dataclass(frozen=True)
-class Webhooks:
-    received_24h: int
-    by_event: list[tuple[str, int]]
-    unapplied: int
-    unapplied_rows: list[WebhookEvent] = field(default_factory=list)
+class Bar:
+    """One bucket of the chart: Zoom work that succeeded and that failed in it."""
+
+    start: datetime
+    succeeded: int
+    failed: int
 
 
 @dataclass(frozen=True)
 class SyncHealth:
+    window: Window
     connection: ZoomConnection | None
-    counts: dict[str, int]  # operations by state, every state present
-    problems: list[Operation]  # failed or dead, and still the booking's latest work
-    problem_count: int
+    #: operations by state: open ones as they stand now, finished ones in the window
+    counts: dict[str, int]
+    failures: list[FailureGroup]  # failed + dead in the window, by cause
+    chart: list[Bar]
     waiting: Waiting
+    budget: list[daily_budget.HostBudget]
     webhooks: Webhooks
+    attention: list[Meeting]  # meetings whose booking needs an operator now
+    attention_count: int
     checked_at: datetime
 
+    @property
+    def chart_peak(self) -> int:
+        """The tallest bar (at least 1): the chart's scale."""
+        return max([bar.succeeded + bar.failed for bar in self.chart] + [1])
 
-def _counts(workspace_id: int) -> dict[str, int]:
-    rows = db.session.execute(select(Operation.state, func.count()).where(
-        Operation.workspace_id == workspace_id).group_by(Operation.state)).all()
-    return {state.value: 0 for state in OperationState} | dict(rows)
+    @property
+    def failed_in_window(self) -> int:
+        return self.counts[OperationState.FAILED] + self.counts[OperationState.DEAD]
 
 
-def _unresolved_failures(workspace_id: int) -> tuple[list[Operation], int]:
-    """Failed and dead operations that no later operation of their booking has replaced
-    (a retry that worked takes a failure off this list; the booking keeps its history)."""
-    later = aliased(Operation)
-    unresolved = and_(
-        Operation.workspace_id == workspace_id,
-        Operation.state.in_(OperationState.GAVE_UP),
-        ~select(later.id).where(later.booking_id == Operation.booking_id,
-                                later.id > Operation.id).exists())
-    total = db.session.scalar(select(func.count()).select_from(Operation).where(unresolved))
-    rows = db.session.scalars(
-        select(Operation).join(Operation.booking).options(contains_eager(Operation.booking))
-        .where(unresolved).order_by(Operation.updated_at.desc(), Operation.id.desc())
-        .limit(LIST_LIMIT)).unique()
-    return list(rows), total or 0
+def _ours(workspace_id: int) -> ColumnElement[bool]:
+    return Operation.workspace_id == workspace_id
+
+
+def _counts(workspace_id: int, since: datetime) -> dict[str, int]:
+    open_rows = db.session.execute(
+        select(Operation.state, func.count()).where(
+            _ours(workspace_id), Operation.state.in_(OperationState.UNFINISHED))
+        .group_by(Operation.state)).all()
+    finished_rows = db.session.execute(
+        select(Operation.state, func.count()).where(
+            _ours(workspace_id), Operation.finished_at >= since,
+            Operation.state.in_(OperationState.FINISHED))
+        .group_by(Operation.state)).all()
+    return {state.value: 0 for state in OperationState} | dict(open_rows) | dict(finished_rows)
+
+
+def _failures(workspace_id: int, since: datetime, total: int) -> list[FailureGroup]:
+    rows = db.session.execute(
+        select(Operation.last_error, Operation.state, func.count(), func.min(Operation.finished_at),
+               func.max(Operation.finished_at))
+        .where(_ours(workspace_id), Operation.finished_at >= since,
+               Operation.state.in_(OperationState.GAVE_UP))
+        .group_by(Operation.last_error, Operation.state)
+        .order_by(func.count().desc()).limit(CAUSE_ROWS)).all()
+    return group_failures([tuple(row) for row in rows], total)
+
+
+def _chart(workspace_id: int, window: Window, now: datetime) -> list[Bar]:
+    step = window.bucket_seconds
+    slot = bucket(db.session.get_bind().dialect.name, Operation.finished_at, step)
+    failed = Operation.state.in_(OperationState.GAVE_UP)
+    rows = db.session.execute(
+        select(slot, func.sum(case((failed, 0), else_=1)), func.sum(case((failed, 1), else_=0)))
+        .where(_ours(workspace_id), Operation.finished_at >= window.since(now),
+               Operation.state.in_(OperationState.FINISHED),
+               or_(Operation.outcome.is_(None), ~Operation.outcome.like(SUPERSEDED)))
+        .group_by(slot)).all()
+    by_slot = {int(row[0]): (int(row[1] or 0), int(row[2] or 0)) for row in rows}
+    first = int(window.since(now).timestamp()) // step
+    last = int(now.timestamp()) // step
+    return [Bar(datetime.fromtimestamp(n * step, now.tzinfo), *by_slot.get(n, (0, 0)))
+            for n in range(first, last + 1)]
 
 
 def _waiting(workspace_id: int, by_state: dict[str, int], now: datetime) -> Waiting:
-    queued = and_(Operation.workspace_id == workspace_id,
-                  Operation.state == OperationState.QUEUED)
+    queued = and_(_ours(workspace_id), Operation.state == OperationState.QUEUED)
     parked_from = now + PARKED_AFTER
 
     def count_and(where: object, column: object) -> tuple[int, datetime | None]:
@@ -99,38 +148,43 @@ def _waiting(workspace_id: int, by_state: dict[str, int], now: datetime) -> Wait
                                  Operation.next_attempt_at <= parked_from),
                             Operation.next_attempt_at)
     due, oldest = count_and(Operation.next_attempt_at <= now, Operation.created_at)
+    oldest_waiting = db.session.scalar(select(func.min(Operation.created_at)).where(
+        _ours(workspace_id), Operation.state.in_(OperationState.PENDING)))
     meetings_waiting = db.session.scalar(select(func.count()).select_from(Meeting).where(
         Meeting.workspace_id == workspace_id,
         Meeting.status == MeetingStatus.WAITING_FOR_CONNECTION)) or 0
     return Waiting(by_state[OperationState.WAITING], meetings_waiting, parked, parked_until,
-                   retrying, due, oldest, by_state[OperationState.RUNNING])
+                   retrying, due, oldest, by_state[OperationState.RUNNING], oldest_waiting)
 
 
-def _webhooks(workspace: Workspace, connection: ZoomConnection | None,
-              now: datetime) -> Webhooks:
-    # Events carry Zoom's account id; one that was matched to this workspace has its id too.
-    ours = WebhookEvent.workspace_id == workspace.id
-    if connection is not None and connection.zoom_account_id:
-        ours = or_(ours, WebhookEvent.zoom_account_id == connection.zoom_account_id)
-    recent = and_(ours, WebhookEvent.received_at >= now - timedelta(hours=24))
-    by_event = [tuple(row) for row in db.session.execute(
-        select(WebhookEvent.event, func.count()).where(recent)
-        .group_by(WebhookEvent.event).order_by(func.count().desc(), WebhookEvent.event))]
-    pending = and_(ours, WebhookEvent.processed_at.is_(None))
-    unapplied = db.session.scalar(select(func.count()).select_from(WebhookEvent)
-                                  .where(pending)) or 0
-    rows = list(db.session.scalars(select(WebhookEvent).where(pending)
-                                   .order_by(WebhookEvent.id).limit(LIST_LIMIT)))
-    return Webhooks(sum(count for _, count in by_event), by_event, unapplied, rows)
+def _attention(workspace_id: int) -> tuple[list[Meeting], int]:
+    """Meetings whose Zoom work gave up, or that someone deleted in Zoom: the meeting's
+    status is the current truth (a retry sets it back to pending), so this reads the open
+    problems, never the history of failures."""
+    # MERGE: the drift helper's "changed in Zoom" meetings join this list.
+    needs = and_(Meeting.workspace_id == workspace_id, Meeting.status.in_(ATTENTION))
+    total = db.session.scalar(select(func.count()).select_from(Meeting).where(needs)) or 0
+    rows = db.session.scalars(
+        select(Meeting).join(Meeting.booking).options(contains_eager(Meeting.booking))
+        .where(needs).order_by(Meeting.updated_at.desc(), Meeting.id.desc())
+        .limit(LIST_LIMIT)).unique()
+    return list(rows), total
 
 
-def summary(workspace: Workspace, now: datetime | None = None) -> SyncHealth:
-    """Everything the sync health page shows for ``workspace``."""
+def summary(workspace: Workspace, window: Window = DEFAULT_WINDOW, now: datetime | None = None, *,
+            outcome: str | None = None, before: int | None = None) -> SyncHealth:
+    """Everything the sync health page shows for ``workspace`` over ``window``;
+    ``outcome`` and ``before`` filter and page the webhook events."""
     now = now or utcnow()
+    since = window.since(now)
     connection = connection_of(workspace)
-    counts = _counts(workspace.id)
-    problems, problem_count = _unresolved_failures(workspace.id)
-    return SyncHealth(connection, counts, problems, problem_count,
-                      _waiting(workspace.id, counts, now), _webhooks(workspace, connection, now),
-                      now)
+    counts = _counts(workspace.id, since)
+    failed_total = counts[OperationState.FAILED] + counts[OperationState.DEAD]
+    attention, attention_count = _attention(workspace.id)
+    return SyncHealth(
+        window, connection, counts, _failures(workspace.id, since, failed_total),
+        _chart(workspace.id, window, now), _waiting(workspace.id, counts, now),
+        daily_budget.use_today(workspace.id, connection, now),
+        webhooks(workspace, connection, since, outcome=outcome, before=before),
+        attention, attention_count, now)
 

@@ -12,6 +12,7 @@ from flask import Flask
 from dashboard.extensions import db
 from dashboard.services import (
     admin_alerts,
+    bulk_jobs,
     mail_delivery,
     meeting_sync,
     outbox,
@@ -31,6 +32,9 @@ ALERT_SWEEP_SECONDS = 300.0
 RECONCILE_CHECK_SECONDS = 5.0
 # After a failed loop (the database is down, say) the next waits twice as long, up to this.
 MAX_BACKOFF_SECONDS = 30.0
+# Bulk jobs are looked for once a second while there are none (one indexed query), not
+# between every two operations of a burst.
+BULK_JOB_SECONDS = 1.0
 
 
 class _Every:
@@ -48,8 +52,9 @@ class _Every:
 def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     """Run due work until ``stop`` is set; sleep ``poll_seconds`` when idle.
 
-    Each loop runs one due outbox operation, applies the Zoom webhook events stored since
-    the last loop (the webhook route only stores them, so Zoom's answer costs one insert)
+    Each loop runs one due outbox operation (and a chunk of a bulk job, if one runs),
+    applies the Zoom webhook events stored since the last loop (the webhook route only
+    stores them, so Zoom's answer costs one insert)
     and sends one due outbound webhook delivery and one due email; now and then it beats
     its heartbeat, deletes events past their retention, reminds admins daily while Zoom is
     not working, and runs reconciliation passes
@@ -69,6 +74,8 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
     reconcile_when_idle = _Every(RECONCILE_CHECK_SECONDS,
                                  lambda: _reconcile(time.monotonic() - started))
     failures = 0
+    jobs_busy = False
+    last_jobs = float("-inf")
     log.info("Zoom worker %s started", worker)
     while not stop.is_set():
         busy = False
@@ -77,6 +84,11 @@ def run(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                 for task in periodic:
                     task()
                 busy = meeting_sync.run_once(worker)
+                # A bulk job's chunk only queues work (no Zoom calls): between operations.
+                if jobs_busy or time.monotonic() - last_jobs > BULK_JOB_SECONDS:
+                    jobs_busy = bulk_jobs.run_chunk()
+                    last_jobs = time.monotonic()
+                busy = busy or jobs_busy
                 busy = webhook_events.apply_pending() > 0 or busy
                 busy = webhook_delivery.run_once(worker) or busy
                 busy = mail_delivery.run_once(worker) or busy

@@ -11,7 +11,7 @@ from dashboard.access import signed_by_zoom
 from dashboard.extensions import csrf
 from dashboard.metrics import WEBHOOK_EVENTS
 from dashboard.request_body import read_limited
-from dashboard.services import webhook_events
+from dashboard.services import webhook_events, webhook_tallies
 from dashboard.webhooks.blueprint import bp
 from dashboard.zoom.webhooks import MAX_BODY, Rejected, UrlValidation, dedupe_key, parse
 
@@ -31,6 +31,7 @@ def zoom() -> Response:
     raw = read_limited(MAX_BODY)
     if raw is None:
         WEBHOOK_EVENTS.labels("too_large").inc()
+        webhook_tallies.count("too_large")
         return _error(413, "body too large")
     secret = current_app.config["ZOOM_WEBHOOK_SECRET_TOKEN"]
     try:
@@ -38,7 +39,9 @@ def zoom() -> Response:
     except Rejected as rejected:
         if rejected.status == 401:
             log.warning("refused a Zoom webhook with a bad or stale signature")
-        WEBHOOK_EVENTS.labels("bad_signature" if rejected.status == 401 else "malformed").inc()
+        outcome = "bad_signature" if rejected.status == 401 else "malformed"
+        WEBHOOK_EVENTS.labels(outcome).inc()
+        webhook_tallies.count(outcome)  # no event row: the health page counts them here
         return _error(rejected.status, rejected.message)
     if isinstance(event, UrlValidation):
         WEBHOOK_EVENTS.labels("url_validation").inc()
@@ -52,4 +55,6 @@ def zoom() -> Response:
     # Everything else is applied by the worker within its next loop (about a second):
     # stored first, so nothing is lost, and Zoom's answer costs one insert.
     WEBHOOK_EVENTS.labels("received" if is_new else "duplicate").inc()
+    if not is_new:
+        webhook_tallies.count("duplicate")
     return jsonify({"status": "received" if is_new else "duplicate"})

@@ -13,7 +13,7 @@ from dashboard.access import (
 )
 from dashboard.auth.redirects import safe_next
 from dashboard.models import Membership, Permission
-from dashboard.services import workspace_overview
+from dashboard.services import workspace_health, workspace_overview
 from dashboard.workspaces.blueprint import bp
 
 
@@ -60,4 +60,12 @@ def _same_page_in(membership: Membership, wanted: str | None) -> str:
     if isinstance(access, Permission) and not membership.can(access):
         return overview
     return target
+
+
+@bp.route("/workspaces/health")
+@signed_in
+def health() -> str:
+    """Every workspace of the user with its health light, worst first."""
+    return render_template("pages/workspaces_health.html",
+                           workspaces=workspace_health.overview(my_memberships()))
 

@@ -38,13 +38,15 @@ ADMIN_PAGES = ["/", "/bookings?since=", "/bookings/{failed}", "/bookings/{schedu
                "/settings/integrations",
                "/settings/members", "/settings/api-keys", "/settings/webhooks",
                "/settings/webhooks/{endpoint}", "/audit", "/health", "/health/reconcile",
-               "/account",
+               "/account", "/health?window=7d", "/health/bulk/retry-failed",
+               "/health/bulk/resync-upcoming", "/workspaces/health",
                # the no-JavaScript confirmation pages
                "/settings/api-keys/{key}/revoke", "/settings/members/{support}/remove",
                "/settings/integrations/zoom/disconnect", "/account/sign-out-everywhere",
                "/zoom-sandbox/", "/zoom-sandbox/mail", "/zoom-sandbox/mail/{mail}"]
 SUPPORT_PAGES = ["/bookings?since=", "/bookings/{failed}", "/bookings/{scheduled}", "/health",
-                 "/health/reconcile", "/settings/integrations", "/account"]
+                 "/health/reconcile", "/settings/integrations", "/account",
+                 "/workspaces/health"]
 
 
 @pytest.fixture

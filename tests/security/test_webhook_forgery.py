@@ -11,7 +11,7 @@ import time
 import pytest
 
 from dashboard.extensions import db
-from dashboard.models import WebhookEvent
+from dashboard.models import WebhookEvent, WebhookTally
 from dashboard.zoom.webhooks import MAX_BODY
 from tests.booking_builders import add_booking, apply_webhooks, meeting_of
 from tests.security.conftest import snapshot
@@ -107,6 +107,17 @@ def test_forged_or_stale_events_are_refused_and_change_nothing(app, client, sche
     assert snapshot(app) == before
     apply_webhooks(app)  # nothing was stored for the worker to apply either
     assert meeting_of(app, scheduled).status == "scheduled"
+
+
+def test_a_flood_of_forged_events_is_one_counter(app, client, secret):
+    raw = _started()
+    for forgery in list(FORGED) * 3:
+        assert _post(client, raw, FORGED[forgery](secret, raw)).status_code == 401
+    with app.app_context():
+        rows = db.session.execute(db.select(WebhookTally.outcome, WebhookTally.count)).all()
+    assert len(rows) <= 2  # the hour may turn during the flood
+    assert {outcome for outcome, _ in rows} == {"bad_signature"}
+    assert sum(count for _, count in rows) == 3 * len(FORGED)
 
 
 def test_a_correctly_signed_event_does_apply(app, client, scheduled, secret):
