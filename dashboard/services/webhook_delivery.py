@@ -151,6 +151,9 @@ def _post(url: str, body: str, headers: dict[str, str]) -> Sent:
 def deliver(delivery_id: int, worker: str) -> None:
     """Send one claimed delivery and record the attempt."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # its endpoint was deleted since the claim
+        db.session.commit()
+        return
     endpoint, event = delivery.endpoint, delivery.event
     now = utcnow()
     url, body = endpoint.url, body_of(event)
