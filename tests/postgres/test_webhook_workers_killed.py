@@ -6,8 +6,9 @@ receiver drops the copy), so after dedupe every event arrived exactly once."""
 from __future__ import annotations
 
 import os
-import random
 import re
+import signal
+import time
 from collections import Counter
 from types import SimpleNamespace
 
@@ -19,12 +20,12 @@ from dashboard.models import Booking, DeliveryAttempt, WebhookDelivery, Workspac
 from dashboard.services import booking_events, webhook_endpoints
 from dashboard.services.audit import Actor
 from tests.booking_builders import add_booking
-from tests.postgres.fleet import Chaos, Fleet, postgres_app, wait_for
+from tests.postgres.fleet import Fleet, postgres_app, wait_for
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.postgres
 
-BOOKINGS, EVENTS_PER_BOOKING, WORKERS = 20, 10, 3
+BOOKINGS, EVENTS_PER_BOOKING, WORKERS, KILLS = 20, 10, 3, 2
 LEASE_SECONDS = 3  # above the receiver's slowest answer and the 2 s read timeout
 DATABASE = f"lakesis_hooks_killed_test_{os.getpid()}"
 
@@ -56,10 +57,11 @@ def test_killed_workers_lose_and_duplicate_nothing_after_dedupe(tmp_path):
             "LAKESIS_WEBHOOK_READ_TIMEOUT": "2"})
         fleet.start(WORKERS)
         try:
-            # Kills begin once deliveries flow (the workers have started up).
             wait_for(lambda: len(receiver.requests) > 0, "the first delivery", fleet,
                      timeout=90)
-            fleet.chaos = Chaos(random.Random(11), every=(0.7, 1.4), max_kills=4)
+            for _ in range(KILLS):
+                _kill_one_holding_a_delivery(app, fleet)
+                fleet.start()
             wait_for(lambda: len(receiver.ids()) == len(keys) and _open(app) == 0,
                      "every delivery", fleet, timeout=60, progress=lambda: len(receiver.ids()))
         finally:
@@ -71,8 +73,7 @@ def test_killed_workers_lose_and_duplicate_nothing_after_dedupe(tmp_path):
             taken_over = db.session.scalar(select(func.count()).select_from(WebhookDelivery)
                                            .where(WebhookDelivery.attempts > 1))
             db.session.commit()
-    assert len(fleet.killed) >= 2, "the test must kill workers mid-run"
-    assert taken_over >= 1, "no worker was killed holding a delivery"
+    assert len(fleet.killed) == KILLS and taken_over >= KILLS
     assert states == {"delivered": len(keys)}
     assert sorted(receiver.ids()) == sorted(keys)  # none lost, none twice after dedupe
     position = {key: index for index, key in enumerate(keys)}
@@ -86,6 +87,27 @@ def test_killed_workers_lose_and_duplicate_nothing_after_dedupe(tmp_path):
     assert re.match(r"^evt_[0-9a-f]{32}$", keys[0])
     print(f"\n{len(keys)} events, {len(fleet.killed)} workers killed, {taken_over} "
           f"deliveries taken over, {copies} copies deduped by the receiver")
+
+
+def _kill_one_holding_a_delivery(app, fleet: Fleet) -> None:
+    """SIGKILL a worker while it holds a claimed delivery (frozen while we look, so it
+    cannot finish between the look and the kill)."""
+    victim = fleet.alive()[0]
+
+    def holds_one() -> bool:
+        victim.send_signal(signal.SIGSTOP)
+        with app.app_context():
+            held = db.session.scalar(select(WebhookDelivery.id).where(
+                WebhookDelivery.state == "running",
+                WebhookDelivery.locked_by.like(f"%:{victim.pid}:%")).limit(1))
+            db.session.commit()
+        if held is None:
+            victim.send_signal(signal.SIGCONT)
+            time.sleep(0.02)
+        return held is not None
+
+    wait_for(holds_one, "the victim to hold a delivery", fleet, 30)
+    fleet.kill(victim)
 
 
 def _open(app) -> int:
