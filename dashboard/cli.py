@@ -190,14 +190,16 @@ def init_app(app: Flask) -> None:
 
     @zoom_group.command("rotate-token-keys")
     def rotate_token_keys() -> None:
-        """Re-encrypt stored Zoom tokens with the first TOKEN_ENCRYPTION_KEYS key."""
+        """Re-encrypt stored Zoom tokens (and webhook signing secrets) with the first
+        TOKEN_ENCRYPTION_KEYS key."""
         from dashboard import token_cipher
-        from dashboard.models import Meeting, OAuthState, ZoomConnection
+        from dashboard.models import Meeting, OAuthState, WebhookEndpoint, ZoomConnection
 
         count = 0
         for model, columns in ((ZoomConnection, ("access_token_enc", "refresh_token_enc")),
                                (Meeting, ("start_url_enc",)),
-                               (OAuthState, ("code_verifier_enc",))):
+                               (OAuthState, ("code_verifier_enc",)),
+                               (WebhookEndpoint, ("secret_enc", "previous_secret_enc"))):
             for row in db.session.scalars(select(model)):
                 for column in columns:
                     if getattr(row, column):

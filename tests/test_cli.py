@@ -58,3 +58,23 @@ def test_rotate_token_keys_re_encrypts_with_the_new_first_key(app, runner, world
     with app.app_context():
         row = db.session.scalars(db.select(ZoomConnection)).one()
         assert token_cipher.decrypt(row.refresh_token_enc) == "refresh-1"
+
+
+def test_rotate_token_keys_re_encrypts_webhook_secrets_too(app, runner, world, monkeypatch):
+    from dashboard.models import WebhookEndpoint
+
+    with app.app_context():
+        db.session.add(WebhookEndpoint(workspace_id=world.acme.id, url="https://h.test/in",
+                                       event_types="meeting.ready",
+                                       secret_enc=token_cipher.encrypt("whsec_one"),
+                                       previous_secret_enc=token_cipher.encrypt("whsec_zero")))
+        db.session.commit()
+    old = app.config["TOKEN_ENCRYPTION_KEYS"]
+    new = Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "TOKEN_ENCRYPTION_KEYS", (new, *old))
+    assert "re-encrypted 2 values" in runner.invoke(args=["zoom", "rotate-token-keys"]).output
+    monkeypatch.setitem(app.config, "TOKEN_ENCRYPTION_KEYS", (new,))
+    with app.app_context():
+        row = db.session.scalars(db.select(WebhookEndpoint)).one()
+        assert token_cipher.decrypt(row.secret_enc) == "whsec_one"
+        assert token_cipher.decrypt(row.previous_secret_enc) == "whsec_zero"

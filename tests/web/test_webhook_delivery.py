@@ -322,3 +322,14 @@ def test_the_worker_loop_delivers_what_the_outbox_produced(app, acme, zoom, rece
         thread.join(5)
     assert [r.type for r in receiver.accepted] == ["meeting.ready", "meeting.changed"]
     assert outbox.worker_id()
+
+
+def test_a_delivery_whose_endpoint_was_deleted_after_the_claim_is_dropped(app, acme, receiver):
+    endpoint_id = add_endpoint(app, acme, receiver)
+    record_events(app, acme, 1, 1)
+    with app.app_context():
+        claimed = webhook_delivery.claim("worker")
+        webhook_endpoints.remove(db.session.get(Workspace, acme), Actor.system(), endpoint_id)
+        webhook_delivery.deliver(claimed, "worker")
+        assert db.session.get(WebhookDelivery, claimed) is None
+    assert receiver.requests == []
