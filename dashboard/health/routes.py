@@ -13,10 +13,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from dashboard.access import current_membership, current_workspace, requires
+from dashboard.health import reconcile
 from dashboard.health.blueprint import bp
 from dashboard.htmx import fragment, is_htmx, redirect_to
-from dashboard.models import BulkJobKind, Permission
-from dashboard.services import ServiceError, bulk_jobs, sync_health
+from dashboard.models import BulkJobKind, Permission, ZoomConnection
+from dashboard.services import ServiceError, bulk_jobs, error_causes, sync_health
 from dashboard.services.sync_windows import DEFAULT_WINDOW, WINDOWS, window_of
 from dashboard.services.webhook_health import OUTCOMES
 
@@ -54,12 +55,21 @@ def _context(**extra: object) -> dict[str, object]:
     health = sync_health.summary(workspace, filters["window"], outcome=filters["outcome"],
                                  before=filters["before"])
     membership = current_membership()
-    return {"health": health, "zone": workspace.timezone, "windows": WINDOWS.values(),
+    return {"health": health, "connection_cause": _connection_cause(health.connection),
+            "zone": workspace.timezone, "windows": WINDOWS.values(),
             "outcomes": OUTCOMES, "filter_errors": errors,
             "may_operate": membership.can(Permission.OPERATE),
             "may_connect": membership.can(Permission.MANAGE_INTEGRATIONS),
             "jobs": bulk_jobs.recent(workspace.id), "job_titles": bulk_jobs.TITLES,
-            "live_url": request.full_path.rstrip("?"), **extra}
+            "live_url": request.full_path.rstrip("?"), **reconcile.panel_context(), **extra}
+
+
+def _connection_cause(connection: ZoomConnection | None) -> error_causes.Cause | None:
+    """The connection's last error in plain words, when its words name a known cause."""
+    if connection is None or not connection.last_error:
+        return None
+    cause = error_causes.explain(None, None, connection.last_error)
+    return None if cause is error_causes.UNKNOWN else cause
 
 
 @bp.route("")

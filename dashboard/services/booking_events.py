@@ -28,7 +28,6 @@ from dashboard.models import (
 
 #: Called with each recorded event, inside the same transaction (e.g. the customer's email).
 #: A subscriber may still set ``event.data`` (a new dict): deliveries read it when sent.
-# MERGE: the mail helper appends its invitation/customer-email and admin-alert handlers here.
 SUBSCRIBERS: list[Callable[[Event], None]] = []
 # A payload that names one of these would hand a host's key or a credential onwards.
 _FORBIDDEN = ("start_url", "token", "secret", "password_hash")

@@ -1,7 +1,8 @@
 """Failures grouped by cause: what went wrong, how often, since when.
 
-Until ``error_causes.explain`` exists, a cause is the error text with what differs from one
-meeting to the next (ids, addresses, times) taken out.
+A cause is Zoom's code in plain words (``error_causes.explain``) where the failure has one,
+else the error text with what differs from one meeting to the next (ids, addresses, times)
+taken out.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dashboard.models import OperationState
+from dashboard.services import error_causes
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f-]{27,}\b|\b[A-Za-z0-9+/=_-]{20,}\b")
@@ -21,10 +23,14 @@ OTHER = "Other causes (each seen rarely)"
 UNKNOWN = "No error recorded"
 
 
-def cause_of(message: str | None) -> str:
-    """The cause an error text names, the same for every meeting it happened to."""
-    # MERGE: the lead switches this to error_causes.explain(code, status, message).title
-    # (and shows its next_step and who_acts beside the group).
+def cause_of(message: str | None, code: str | None = None) -> str:
+    """The cause a failure names, the same for every meeting it happened to: Zoom's code in
+    plain words and the next step (``error_causes``), or else the error text with its
+    addresses, times, ids and numbers taken out."""
+    if code:
+        explained = error_causes.explain(code, None, message)
+        if explained is not None and explained is not error_causes.UNKNOWN:
+            return f"{explained.title} {explained.next_step}"
     if not message:
         return UNKNOWN
     text = _EMAIL.sub("<address>", message)
@@ -57,16 +63,18 @@ class FailureGroup:
             self.examples.append(message)
 
 
-Row = tuple[str | None, str, int, datetime | None, datetime | None]
+#: (error text, Zoom's code, state, count, first, last)
+Row = tuple[str | None, str | None, str, int, datetime | None, datetime | None]
 
 
 def group_failures(rows: list[Row], total: int) -> list[FailureGroup]:
-    """Fold (error, state, count, first, last) rows into groups by cause, most seen first.
+    """Fold (error, code, state, count, first, last) rows into groups by cause, most seen
+    first.
     ``total``: every failure of the window; what the rows did not cover (more distinct texts
     than were read) is one "other causes" group, so the groups add up to ``total``."""
     groups: dict[str, FailureGroup] = {}
-    for message, state, count, first, last in rows:
-        cause = cause_of(message)
+    for message, code, state, count, first, last in rows:
+        cause = cause_of(message, code)
         groups.setdefault(cause, FailureGroup(cause)).add(message, state, count, first, last)
     counted = sum(group.count for group in groups.values())
     if total > counted:

@@ -35,7 +35,6 @@ def _time(booking: Booking, start: datetime | None, duration: int | None) -> dic
 
 
 def ready_data(booking: Booking, zoom: ZoomMeeting | None) -> dict[str, Any]:
-    # MERGE: the mail helper's invitation (.ics text) belongs in this payload too.
     meeting = booking.meeting
     raw = zoom.raw if zoom is not None else {}
     return {"join_url": meeting.join_url, "passcode": raw.get("password") or None,

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
 from dashboard.models import (
     Meeting,
+    MeetingDrift,
     MeetingStatus,
     Operation,
     OperationState,
@@ -107,11 +108,11 @@ def _counts(workspace_id: int, since: datetime) -> dict[str, int]:
 
 def _failures(workspace_id: int, since: datetime, total: int) -> list[FailureGroup]:
     rows = db.session.execute(
-        select(Operation.last_error, Operation.state, func.count(), func.min(Operation.finished_at),
-               func.max(Operation.finished_at))
+        select(Operation.last_error, Operation.error_code, Operation.state, func.count(),
+               func.min(Operation.finished_at), func.max(Operation.finished_at))
         .where(_ours(workspace_id), Operation.finished_at >= since,
                Operation.state.in_(OperationState.GAVE_UP))
-        .group_by(Operation.last_error, Operation.state)
+        .group_by(Operation.last_error, Operation.error_code, Operation.state)
         .order_by(func.count().desc()).limit(CAUSE_ROWS)).all()
     return group_failures([tuple(row) for row in rows], total)
 
@@ -158,11 +159,15 @@ def _waiting(workspace_id: int, by_state: dict[str, int], now: datetime) -> Wait
 
 
 def _attention(workspace_id: int) -> tuple[list[Meeting], int]:
-    """Meetings whose Zoom work gave up, or that someone deleted in Zoom: the meeting's
-    status is the current truth (a retry sets it back to pending), so this reads the open
-    problems, never the history of failures."""
-    # MERGE: the drift helper's "changed in Zoom" meetings join this list.
-    needs = and_(Meeting.workspace_id == workspace_id, Meeting.status.in_(ATTENTION))
+    """Meetings whose Zoom work gave up, that someone deleted in Zoom, or that Zoom holds
+    with other values than the booking (an open drift): the meeting's status and the drift
+    are the current truth (a retry or a fix settles them), so this reads the open problems,
+    never the history of failures."""
+    changed = exists().where(MeetingDrift.booking_id == Meeting.booking_id,
+                             MeetingDrift.workspace_id == workspace_id,
+                             MeetingDrift.resolved_at.is_(None))
+    needs = and_(Meeting.workspace_id == workspace_id,
+                 or_(Meeting.status.in_(ATTENTION), changed))
     total = db.session.scalar(select(func.count()).select_from(Meeting).where(needs)) or 0
     rows = db.session.scalars(
         select(Meeting).join(Meeting.booking).options(contains_eager(Meeting.booking))

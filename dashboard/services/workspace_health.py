@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.models import (
     ConnectionStatus,
+    DriftKind,
     Meeting,
+    MeetingDrift,
     MeetingStatus,
     Membership,
     Operation,
@@ -72,7 +74,11 @@ def health_of(workspace: Workspace, now: datetime) -> tuple[Light, list[str]]:
     deleted = _meetings(workspace.id, MeetingStatus.DELETED_IN_ZOOM)
     if deleted:
         red.append(_plural(deleted, "meeting deleted in Zoom", "meetings deleted in Zoom"))
-    # MERGE: the drift helper's "changed in Zoom" count is red too.
+    changed = db.session.scalar(select(func.count()).select_from(MeetingDrift).where(
+        MeetingDrift.workspace_id == workspace.id, MeetingDrift.resolved_at.is_(None),
+        MeetingDrift.kind == DriftKind.CHANGED)) or 0
+    if changed:
+        red.append(_plural(changed, "meeting changed in Zoom", "meetings changed in Zoom"))
     queued = [Operation.workspace_id == workspace.id, Operation.state == OperationState.QUEUED]
     parked = db.session.scalar(select(func.count()).select_from(Operation).where(
         *queued, Operation.next_attempt_at > now + PARKED_AFTER)) or 0

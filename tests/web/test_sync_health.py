@@ -386,3 +386,25 @@ def test_nav_links_bookings_and_sync_health(client, auth, world):
     page = client.get("/").data.decode()
     assert 'href="/bookings"' in page and 'href="/health"' in page
     assert "coming soon" not in page
+
+
+def test_a_meeting_changed_in_zoom_needs_attention_and_turns_the_light_red(app, client, auth,
+                                                                          world):
+    from dashboard.models import MeetingDrift, Membership
+    from dashboard.services import workspace_health
+
+    with app.app_context():
+        booking = add_booking(world.acme.id, "moved", title="Moved in Zoom")
+        db.session.add(MeetingDrift(workspace_id=world.acme.id, booking_id=booking,
+                                    kind="changed", changes={"duration": {"old": 30, "new": 45}},
+                                    detected_at=utcnow(), detected_by="webhook"))
+        db.session.commit()
+        member = db.session.scalar(select(Membership).where(
+            Membership.workspace_id == world.acme.id, Membership.user_id == world.operator.id))
+        [acme] = workspace_health.overview([member])
+        assert acme.light == workspace_health.Light.RED
+        assert "1 meeting changed in Zoom" in acme.reasons
+    auth.sign_in_as(world.operator)
+    page = client.get("/health").data.decode()
+    assert f'id="attention-{booking}"' in page and "Changed in Zoom" in page
+    assert f'/bookings/{booking}#needs-attention' in page
