@@ -273,6 +273,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var menu = event.detail.target;
     if (menu && menu.classList && menu.classList.contains("row-menu")) {
+      if (window.htmx) { window.htmx.process(menu); }  // its items' hx- attributes
       menu.hidden = false;
       if (items(menu)[0]) { items(menu)[0].focus(); }
     }
