@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from dashboard.extensions import db
@@ -102,12 +102,16 @@ def claim(worker: str, now: datetime | None = None) -> int | None:
     due = or_(and_(Operation.state == OperationState.QUEUED, Operation.next_attempt_at <= now),
               and_(Operation.state == OperationState.RUNNING, Operation.lease_until < now))
     # An operation behind an earlier open one of its booking cannot run yet: leave it out,
-    # or enough of them would fill the candidate list and starve everyone else's work.
+    # or enough of them would fill the candidate list and starve everyone else's work. Said
+    # as "the first open operation of its booking", one aggregate over the open ones: a
+    # correlated NOT EXISTS let PostgreSQL, planning from the statistics of a table still
+    # empty when a burst arrived, read all of operations once per candidate.
     earlier = aliased(Operation)
-    blocked = exists().where(earlier.booking_id == Operation.booking_id,
-                             earlier.state.in_(OperationState.CLAIMABLE), earlier.id < Operation.id)
+    first_open = (select(func.min(earlier.id))
+                  .where(earlier.state.in_(OperationState.CLAIMABLE))
+                  .group_by(earlier.booking_id))
     candidates = db.session.execute(
-        select(Operation.id, Operation.booking_id).where(due, ~blocked)
+        select(Operation.id, Operation.booking_id).where(due, Operation.id.in_(first_open))
         .order_by(Operation.next_attempt_at, Operation.id).limit(20)).all()
     for op_id, booking_id in candidates:
         locked = db.session.scalar(select(Booking.id).where(Booking.id == booking_id)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from dashboard import create_app, token_cipher
 from dashboard.extensions import db
@@ -123,16 +123,6 @@ def _burst(workspace: Workspace) -> float:
     return time.perf_counter() - began
 
 
-def _analyze(backend: str) -> None:
-    """What autovacuum does within a minute of a burst. Without it PostgreSQL still plans
-    for the empty tables it last saw, and the claim query reads all of operations once per
-    candidate (380,000 sequential scans in one drain): a cost of a minute, not of the drain."""
-    if backend == "postgresql":
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
-
-
 def _op_states() -> Counter:
     db.session.rollback()  # a fresh snapshot each poll
     return Counter(dict(db.session.execute(
@@ -185,7 +175,6 @@ def test_burst_drain(backend: str, workers: int, tmp_path: Path) -> None:
                 db.session.commit()
                 _connect_zoom(app, sandbox_url, workspace.id)
                 create_s = _burst(workspace)
-                _analyze(backend)
                 before = control.state()
                 load_before = machine_load()
                 sandbox.sample_memory()
