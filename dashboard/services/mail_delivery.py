@@ -11,7 +11,6 @@ under the same Message-ID, which receiving servers and mail clients dedupe on.
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -22,7 +21,7 @@ from dashboard.extensions import db
 from dashboard.mail_transport import SmtpRefused, SmtpTarget, SmtpUnavailable, send
 from dashboard.models import MailMessage, MailState
 from dashboard.orm import utcnow
-from dashboard.services import outbox
+from dashboard.services import outbox, retry_policy
 
 log = logging.getLogger(__name__)
 #: about a day of retries: 30 s, 1 min, 2 min ... capped at 2 h
@@ -31,8 +30,7 @@ BASE_DELAY, MAX_DELAY = 30.0, 7200.0
 
 
 def backoff(attempts: int) -> float:
-    delay = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
-    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+    return retry_policy.backoff(attempts, base=BASE_DELAY, most=MAX_DELAY)
 
 
 def target() -> SmtpTarget | None:

@@ -70,10 +70,12 @@ class Decision:
 
 
 def backoff(attempts: int, jitter: Jitter = random.uniform, *, base: float = BASE_DELAY,
-            most: float = MAX_DELAY) -> float:
-    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep."""
+            most: float = MAX_DELAY, least: float = 0.5) -> float:
+    """Exponential backoff with jitter, so a burst of failures does not retry in lockstep:
+    ``base`` doubling per attempt up to ``most``, times a random ``least`` to 1. The outbox,
+    webhook deliveries and mail each pass their own pace."""
     delay = min(most, base * 2 ** max(attempts - 1, 0))
-    return delay * jitter(0.5, 1.0)
+    return delay * jitter(least, 1.0)
 
 
 def decide(error: BaseException, attempts: int, now: datetime,

@@ -34,7 +34,7 @@ from dashboard.models import (
     WebhookEndpoint,
 )
 from dashboard.orm import utcnow
-from dashboard.services import booking_events, endpoint_urls, outbox
+from dashboard.services import booking_events, endpoint_urls, outbox, retry_policy
 from dashboard.services.audit import Actor, record
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ PAUSE_SUBSCRIBERS: list[Callable[[WebhookEndpoint, str], None]] = []
 
 
 def backoff(attempts: int, jitter: Callable[[float, float], float] = random.uniform) -> float:
-    return min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0)) * jitter(0.8, 1.0)
+    return retry_policy.backoff(attempts, jitter, base=BASE_DELAY, most=MAX_DELAY, least=0.8)
 
 
 def body_of(event: Event) -> str:
