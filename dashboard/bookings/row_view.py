@@ -65,14 +65,7 @@ def meeting_cause(meeting: Meeting) -> error_causes.Cause | None:
     cause = error_causes.explain(meeting.error_code, None, meeting.last_error)
     if cause is error_causes.UNKNOWN and meeting.error_code is None:
         return None  # no code to go by: Lakesis' own words say it best
-    if cause is not None and cause.who_acts == "nobody" and meeting.status == MeetingStatus.FAILED:
-        return GAVE_UP
-    return cause
-
-
-GAVE_UP = error_causes.Cause("Lakesis gave up retrying: Zoom kept failing.",
-                             "Retry once Zoom works again (Sync health shows how Zoom is doing).",
-                             "operator")
+    return error_causes.after_giving_up(cause) if meeting.status == MeetingStatus.FAILED else cause
 
 
 def error_cause(meeting: Meeting) -> str | None:

@@ -61,6 +61,9 @@ _CAUSES: dict[str, Cause] = {
     "429": Cause("Zoom asked Lakesis to slow down (too many requests).",
                  "Nothing to do: Lakesis waits as Zoom asks and tries again.", "nobody"),
 }
+#: a failure Lakesis retries by itself ("nothing to do") once it has stopped retrying
+GAVE_UP = Cause("Lakesis gave up retrying: Zoom kept failing.",
+                "Retry once Zoom works again (Sync health shows how Zoom is doing).", "operator")
 UNKNOWN = Cause("Zoom refused this.", "Retry; if it fails again, send the code and tracking "
                 "id below to Zoom's support.", "operator")
 
@@ -87,3 +90,9 @@ def explain(code: str | int | None, status: int | None = None,
     if not key and status is None and not text:
         return None
     return UNKNOWN
+
+
+def after_giving_up(cause: Cause | None) -> Cause | None:
+    """``cause`` for work Lakesis has stopped retrying: "nothing to do, Lakesis tries again"
+    no longer holds, so it is the operator's to retry."""
+    return GAVE_UP if cause is not None and cause.who_acts == "nobody" else cause

@@ -82,13 +82,10 @@ def gave_up(booking: Booking, detail: str, error: BaseException, retryable: bool
     """The meeting's Zoom work failed for good (an operator decides what next): the plain
     cause and next step (``error_causes``), with Zoom's code and words beside them."""
     code, status = getattr(error, "code", None), getattr(error, "status", None)
-    explained = error_causes.explain(code, status, str(error))
-    if explained is not None and explained.who_acts != "nobody":
+    explained = (error_causes.after_giving_up(error_causes.explain(code, status, str(error)))
+                 or (error_causes.GAVE_UP if retryable else None))
+    if explained is not None:
         cause, next_step = explained.title, explained.next_step
-    elif retryable:
-        cause = "Lakesis gave up retrying: Zoom kept failing."
-        next_step = ("Check Sync health, then Retry from the booking's page once Zoom works "
-                     "again.")
     else:
         cause = "Zoom (or Lakesis) refused the request itself."
         next_step = ("Correct the booking or the Zoom account as the detail says, then Retry "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dashboard.bookings.row_view import GAVE_UP, error_cause, meeting_cause
+from dashboard.bookings.row_view import error_cause, meeting_cause
 from dashboard.models import Meeting
+from dashboard.services.error_causes import GAVE_UP
 
 
 def _meeting(status: str, code: str | None, error: str | None) -> Meeting:
