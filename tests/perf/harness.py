@@ -431,3 +431,34 @@ def machine_load() -> str:
 def report(text_block: str) -> None:
     """Print a block of the report, set apart from pytest's own dots."""
     print("\n" + text_block, flush=True)
+
+
+# --- cached benchmark databases ----------------------------------------------------------
+
+_MARKER = text("CREATE TABLE IF NOT EXISTS bench_marker ("
+               "name VARCHAR(40) PRIMARY KEY, row_count INTEGER, version INTEGER)")
+
+
+def is_marked(session, name: str, rows: int, version: int) -> bool:
+    """Whether this database was built for benchmark ``name`` with ``rows`` rows of data
+    version ``version`` (its build ends with ``mark``)."""
+    session.execute(_MARKER)
+    found = session.execute(text("SELECT row_count, version FROM bench_marker WHERE name = "
+                                 ":name"), {"name": name}).first()
+    session.commit()
+    return found is not None and tuple(found) == (rows, version)
+
+
+def mark(session, name: str, rows: int, version: int) -> None:
+    session.execute(_MARKER)
+    session.execute(text("INSERT INTO bench_marker VALUES (:name, :n, :v)"),
+                    {"name": name, "n": rows, "v": version})
+
+
+def move_sequences_past_ids(session, models) -> None:
+    """PostgreSQL: rows were inserted with their ids given, so each table's id sequence is
+    moved past them (the app's own inserts would collide otherwise)."""
+    for model in models:
+        highest = session.scalar(text(f"SELECT max(id) FROM {model.__tablename__}"))  # noqa: S608
+        session.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+                             "GREATEST(:n, 1))"), {"t": model.__tablename__, "n": highest or 1})

@@ -40,8 +40,11 @@ from tests.perf.harness import (
     app_env,
     gunicorn,
     harness_overrides,
+    is_marked,
     load,
     machine_load,
+    mark,
+    move_sequences_past_ids,
     postgres_database_url,
     recreate_postgres_database,
     report,
@@ -200,22 +203,13 @@ def _fill_postgres(rows: int, workspace_id: int, anchor: datetime) -> None:
                                  ELSE 'succeeded' END AS state
               FROM meetings) AS m
     """), {"anchor": anchor})
-    for model in (Booking, Meeting, Operation):  # ids were given: move the sequences on
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"), {
-            "t": model.__tablename__, "n": db.session.scalar(select(func.max(model.id)))})
+    move_sequences_past_ids(db.session, (Booking, Meeting, Operation))
     db.session.commit()
 
-
-_MARKER = text("CREATE TABLE IF NOT EXISTS bench_marker ("
-               "name VARCHAR(40) PRIMARY KEY, row_count INTEGER, version INTEGER)")
 
 
 def _marked(rows: int) -> bool:
-    db.session.execute(_MARKER)
-    found = db.session.execute(text(
-        "SELECT row_count, version FROM bench_marker WHERE name = 'bookings'")).first()
-    db.session.commit()
-    return found is not None and tuple(found) == (rows, DATA_VERSION)
+    return is_marked(db.session, "bookings", rows, DATA_VERSION)
 
 
 def _build(backend: str, rows: int) -> float:
@@ -227,9 +221,7 @@ def _build(backend: str, rows: int) -> float:
     anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     (_fill_postgres if backend == "postgresql" else _fill_sqlite)(rows, workspace.id, anchor)
     db.session.execute(text("ANALYZE"))  # fresh statistics for the planner, on both
-    db.session.execute(_MARKER)
-    db.session.execute(text("INSERT INTO bench_marker VALUES ('bookings', :n, :v)"),
-                       {"n": rows, "v": DATA_VERSION})
+    mark(db.session, "bookings", rows, DATA_VERSION)
     db.session.commit()
     return time.monotonic() - began
 

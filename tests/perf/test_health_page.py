@@ -41,7 +41,10 @@ from tests.perf.harness import (
     app_env,
     gunicorn,
     harness_overrides,
+    is_marked,
     machine_load,
+    mark,
+    move_sequences_past_ids,
     postgres_database_url,
     recreate_postgres_database,
     report,
@@ -178,23 +181,13 @@ def _fill_postgres(ops: int, workspace_id: int, anchor: datetime) -> None:
                  - ((i::bigint * 7919) % {MINUTES_A_YEAR}) * interval '1 minute',
                :anchor, CASE WHEN i % 3 = 0 THEN 'ignored: not used' ELSE 'meeting started' END
         FROM generate_series(10, :n, 10) AS i"""), params)  # noqa: S608 - constants
-    for model in (Booking, Meeting, Operation, WebhookEvent):
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), "
-                                "GREATEST(:n, 1))"), {
-            "t": model.__tablename__, "n": db.session.scalar(select(func.max(model.id)))})
+    move_sequences_past_ids(db.session, (Booking, Meeting, Operation, WebhookEvent))
     db.session.commit()
 
-
-_MARKER = text("CREATE TABLE IF NOT EXISTS bench_marker ("
-               "name VARCHAR(40) PRIMARY KEY, row_count INTEGER, version INTEGER)")
 
 
 def _marked(ops: int) -> bool:
-    db.session.execute(_MARKER)
-    found = db.session.execute(text(
-        "SELECT row_count, version FROM bench_marker WHERE name = 'health'")).first()
-    db.session.commit()
-    return found is not None and tuple(found) == (ops, DATA_VERSION)
+    return is_marked(db.session, "health", ops, DATA_VERSION)
 
 
 def _build(backend: str, ops: int) -> float:
@@ -212,9 +205,7 @@ def _build(backend: str, ops: int) -> float:
             conn.exec_driver_sql("VACUUM ANALYZE")
     else:
         db.session.execute(text("ANALYZE"))
-    db.session.execute(_MARKER)
-    db.session.execute(text("INSERT INTO bench_marker VALUES ('health', :n, :v)"),
-                       {"n": ops, "v": DATA_VERSION})
+    mark(db.session, "health", ops, DATA_VERSION)
     db.session.commit()
     return time.monotonic() - began
 
