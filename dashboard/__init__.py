@@ -68,9 +68,16 @@ def apply_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from dashboard import models  # noqa: F401 - registers the tables before migrate looks
+    from dashboard.db_pool import ping_when_idle
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_when_idle(engine, app.config["DB_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    from dashboard.session_cookie import SessionCookie
+
+    app.session_interface = SessionCookie()
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

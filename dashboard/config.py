@@ -269,6 +269,9 @@ SETTINGS: tuple[Setting, ...] = (
             "connected workspace's upcoming meetings with Zoom's (List meetings, a Medium "
             "call; never the hosts' daily create/update budget); 0: never on its own",
             parse=_whole(0), key="RECONCILE_INTERVAL_SECONDS"),
+    Setting("LAKESIS_DB_PING_IDLE_SECONDS", "10", "a pooled database connection idle this long "
+            "is checked for life before use (a restart or a proxy may have closed it); 0: "
+            "before every use", parse=_whole(0), key="DB_PING_IDLE_SECONDS"),
     Setting("LAKESIS_ECHO_WINDOW_SECONDS", "900", "how long after Lakesis sends a meeting's "
             "values a meeting.updated carrying those values counts as our own change echoed "
             "back (Zoom retries a webhook for a while)", parse=_whole(1),
@@ -277,7 +280,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 #: What is not the environment's to choose.
 FIXED: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Connections are pinged when they were idle, not at every checkout (see db_pool).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
     # Lax blocks cross-site POSTs; the *_SECURE flags follow production (see load_config).
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -43,16 +43,18 @@ def init_app(app: Flask) -> None:
     """Add the headers to every answer of ``app``; forms may post to Zoom's consent page."""
     from dashboard.zoom.extension import endpoints_from_config
 
-    policy = content_security_policy(endpoints_from_config(app.config).authorize_url)
+    always = [("Content-Security-Policy",
+               content_security_policy(endpoints_from_config(app.config).authorize_url)),
+              ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+              ("X-Frame-Options", "DENY")]
+    if app.config["SESSION_COOKIE_SECURE"]:
+        always.append(("Strict-Transport-Security", "max-age=31536000"))
+    not_static = [*always, ("Cache-Control", "no-store")]
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not _is_static_file():
-            response.headers.setdefault("Cache-Control", "no-store")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Those a view set itself stay; one look at what it set (every answer pays this).
+        present = {name.lower() for name, _ in response.headers}
+        response.headers.extend([(name, value) for name, value in (
+            always if _is_static_file() else not_static) if name.lower() not in present])
         return response

@@ -1,0 +1,18 @@
+"""Flask's signed session cookie, opened without building its signer when there is none.
+
+Most requests carry no session cookie (Zoom's webhooks, the booking workflow's API calls);
+Flask builds the cookie's signer for each of them all the same, a twentieth of a webhook's
+cost. Requests with a cookie are Flask's, unchanged.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
