@@ -6,10 +6,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from dashboard import create_app
-from dashboard.extensions import db
+from dashboard.extensions import db, schema_of_models
 from tests.databases import fresh_postgres_database, postgres_url
 
 
@@ -36,7 +36,8 @@ def migrating_app(empty_database, tmp_path):
 def test_upgrade_from_empty_matches_the_models(migrating_app):
     upgrade()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_name": schema_of_models})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
@@ -47,3 +48,24 @@ def test_downgrade_to_base_removes_every_table(migrating_app):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()  # and back up again, cleanly
     assert "workspaces" in inspect(db.engine).get_table_names()
+
+
+def test_bookings_made_before_the_search_index_are_found_by_it(migrating_app):
+    from dashboard.models import Booking, Meeting, Workspace
+    from dashboard.orm import utcnow
+    from dashboard.services.bookings import _matching
+
+    upgrade(revision="0013")
+    workspace = Workspace(name="Old", slug="old")
+    db.session.add(workspace)
+    db.session.flush()
+    booking = Booking(workspace_id=workspace.id, external_ref="old-1", title="Booked long ago",
+                      start_at=utcnow(), duration_minutes=30, timezone="UTC",
+                      customer_name="Carla Carvalho", customer_email="carla@example.test",
+                      fingerprint="0" * 64)
+    booking.meeting = Meeting(workspace_id=workspace.id)
+    db.session.add(booking)
+    db.session.commit()
+    upgrade()
+    assert db.session.scalars(select(Booking.title).where(_matching("carval"))).all() == [
+        "Booked long ago"]

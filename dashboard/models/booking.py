@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dashboard.extensions import db
+from dashboard.models import booking_search
 from dashboard.models.accounts import Workspace
 from dashboard.orm import utcnow
 
@@ -77,6 +78,9 @@ class Booking(db.Model):
     workspace: Mapped[Workspace] = relationship()
     meeting: Mapped[Meeting] = relationship(back_populates="booking", uselist=False,
                                             lazy="joined", innerjoin=True)
+
+
+booking_search.install(db.metadata, Booking.__table__)
 
 
 class Meeting(db.Model):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard import plain_text
 from dashboard.extensions import db
@@ -27,6 +28,7 @@ from dashboard.models import (
     OperationKind,
     OperationState,
     Workspace,
+    booking_search,
 )
 from dashboard.services import NotFound, ServiceError, drift, outbox
 from dashboard.services.audit import Actor, record
@@ -274,13 +276,18 @@ def _filtered(workspace: Workspace, filters: BookingFilters) -> Select:
             of_state.append(Operation.finished_at >= filters.sync_since)
         query = query.where(Booking.id.in_(select(Operation.booking_id).where(*of_state)))
     if filters.search:
-        term = filters.search.strip()
-        query = query.where(or_(
-            Booking.title.icontains(term, autoescape=True),
-            Booking.customer_name.icontains(term, autoescape=True),
-            Booking.customer_email.icontains(term, autoescape=True),
-            Booking.external_ref.icontains(term, autoescape=True)))
+        query = query.where(_matching(filters.search.strip()))
     return query
+
+
+def _matching(term: str) -> ColumnElement[bool]:
+    """Bookings whose title, customer, email or reference hold ``term``, through the index
+    that serves it (``models.booking_search``): SQLite's FTS table, PostgreSQL's trigram
+    indexes under ILIKE."""
+    if len(term) >= booking_search.MIN_LENGTH and db.session.get_bind().dialect.name == "sqlite":
+        return booking_search.fts_match(Booking.id, term)
+    return or_(*(getattr(Booking, column).icontains(term, autoescape=True)
+                 for column in booking_search.SEARCHED))
 
 
 def count_bookings(workspace: Workspace, filters: BookingFilters, cap: int = 10_000) -> int:
