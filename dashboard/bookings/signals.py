@@ -44,7 +44,7 @@ def meeting_signal(booking: Booking) -> Signal:
 _IN_SYNC = Signal("In sync", "ok")
 _SENDING = Signal("Sending to Zoom", "busy")
 _QUEUED = Signal("Queued", "busy")
-_WAITING = Signal("Waiting for Zoom connection", "warn")
+_WAITING = Signal("Waiting for Zoom", "warn")  # the note below says for what
 _FAILED = Signal("Failed", "bad")
 
 

@@ -47,7 +47,7 @@ def test_a_booking_failing_its_fourth_attempt_says_so_not_pending():
     ("pending", Work("queued", 0, NOW), "Queued", "busy"),
     ("pending", Work("running", 2, NOW), "Sending to Zoom", "busy"),
     ("failed", None, "Failed", "bad"),
-    ("waiting_for_connection", None, "Waiting for Zoom connection", "warn"),
+    ("waiting_for_connection", None, "Waiting for Zoom", "warn"),
     ("pending", None, "Queued", "busy"),
 ])
 def test_the_sync_signal_says_where_the_work_is(status, work, label, tone):
