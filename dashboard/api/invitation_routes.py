@@ -6,12 +6,12 @@ from flask import Response
 
 from dashboard.access import requires_api_key
 from dashboard.api.blueprint import bp
-from dashboard.api.key_auth import api_workspace
+from dashboard.api.routes import booking_named
 from dashboard.calendar_file import ics_response
-from dashboard.services import bookings, invitation
+from dashboard.services import invitation
 
 
 @bp.get("/bookings/<booking_id>/invitation.ics")
 @requires_api_key
 def booking_invitation(booking_id: str) -> Response:
-    return ics_response(invitation.build(bookings.get_public(api_workspace(), booking_id)))
+    return ics_response(invitation.build(booking_named(booking_id)))

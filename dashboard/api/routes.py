@@ -66,7 +66,7 @@ def list_bookings() -> Response:
 REF_PREFIX = "ref:"
 
 
-def _booking(booking_id: str) -> Booking:
+def booking_named(booking_id: str) -> Booking:
     """The booking a path names: its `id`, or `ref:<external_ref>` (the workflow's own
     reference, so it can read back a booking without keeping Lakesis's id)."""
     if booking_id.startswith(REF_PREFIX):
@@ -77,19 +77,19 @@ def _booking(booking_id: str) -> Booking:
 @bp.get("/bookings/<booking_id>")
 @requires_api_key
 def get_booking(booking_id: str) -> tuple[Response, int]:
-    return _booking_response(_booking(booking_id))
+    return _booking_response(booking_named(booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
 @requires_api_key
 def reschedule_booking(booking_id: str) -> tuple[Response, int]:
     changes = parse_changes(json_body(), utcnow())
-    booking = _booking(booking_id)
+    booking = booking_named(booking_id)
     return _booking_response(bookings.reschedule(api_workspace(), api_actor(), booking, changes))
 
 
 @bp.post("/bookings/<booking_id>/cancel")
 @requires_api_key
 def cancel_booking(booking_id: str) -> tuple[Response, int]:
-    booking = _booking(booking_id)
+    booking = booking_named(booking_id)
     return _booking_response(bookings.cancel(api_workspace(), api_actor(), booking))

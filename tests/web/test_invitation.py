@@ -45,6 +45,16 @@ def test_a_booking_without_a_join_link_yet_answers_a_clear_409(app, api, acme):
     assert "no Zoom join link yet" in response.get_json()["error"]
 
 
+def test_the_workflow_reads_it_by_its_own_reference_too(app, api, acme):
+    booking = new_booking(app, acme, ref="crm-77", hours=72)
+    drain(app)
+    by_id = _ics(app, api, booking).get_data(as_text=True)
+    response = api.get("bookings/ref:crm-77/invitation.ics")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == by_id
+    assert api.get("bookings/ref:crm-404/invitation.ics").status_code == 404
+
+
 def test_the_invitation_parses_with_icalendar_and_with_vobject(app, api, acme):
     booking = new_booking(app, acme, hours=72)
     drain(app)
