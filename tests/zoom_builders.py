@@ -63,8 +63,8 @@ def store_connection(
     now = utcnow()
     connection = ZoomConnection(
         workspace_id=workspace_id, status=status, zoom_user_id=zoom_user_id,
-        zoom_account_id=zoom_account_id, zoom_email=zoom_email, scopes=scopes,
-        access_token_enc=token_cipher.encrypt(access_token),
+        zoom_account_id=zoom_account_id, zoom_email=zoom_email, zoom_name="Hanna Host",
+        scopes=scopes, access_token_enc=token_cipher.encrypt(access_token),
         refresh_token_enc=token_cipher.encrypt(refresh_token),
         access_expires_at=now + expires_in, last_refreshed_at=now,
         connected_by_id=connected_by_id, connected_at=connected_at or now,

@@ -35,6 +35,9 @@ class ZoomConnection(db.Model):
     zoom_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
     zoom_account_id: Mapped[str | None] = mapped_column(String(64))
     zoom_email: Mapped[str | None] = mapped_column(String(254))
+    # The Zoom user's name as Zoom shows it (display name, else first and last): what the
+    # Integrations page calls the connection; forgotten with the email.
+    zoom_name: Mapped[str | None] = mapped_column(String(120))
     scopes: Mapped[str | None] = mapped_column(String(500))
     # Scopes Zoom refused a call for (4711): the app registration lacks them, so only adding
     # them there and then reconnecting helps.

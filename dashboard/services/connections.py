@@ -148,6 +148,7 @@ def _save_connection(workspace: Workspace, user: User, tokens: TokenSet, me: dic
     connection.zoom_user_id = zoom_user_id
     connection.zoom_account_id = str(me.get("account_id") or "") or None
     connection.zoom_email = me.get("email")
+    connection.zoom_name = _name_of(me)
     connection.scopes = " ".join(tokens.scopes) or None
     missing = missing_scopes(tokens.scopes)
     connection.missing_scopes = " ".join(missing) or None
@@ -287,13 +288,21 @@ def _forget_webhook_events(connection: ZoomConnection) -> None:
                 event.workspace_id = connection.workspace_id
 
 
+def _name_of(me: dict) -> str | None:
+    """The name Zoom shows for the user, within the column (Zoom's fields are free text)."""
+    name = str(me.get("display_name") or "").strip() or " ".join(
+        str(me.get(part) or "").strip() for part in ("first_name", "last_name")).strip()
+    return name[:120] or None
+
+
 def _forget_zoom_user(connection: ZoomConnection) -> None:
     """Delete what Lakesis holds of the Zoom user: ids, email, and the meetings they hosted
     (Zoom counts meeting ids, links and passcodes as the user's data). Bookings keep their
     own history; each meeting says why its link is gone."""
     _forget_webhook_events(connection)
     connection.zoom_user_id = connection.zoom_account_id = None
-    connection.zoom_email = connection.scopes = connection.missing_scopes = None
+    connection.zoom_email = connection.zoom_name = None
+    connection.scopes = connection.missing_scopes = None
     held = (Meeting.workspace_id == connection.workspace_id, Meeting.zoom_meeting_id.is_not(None))
     live = (MeetingStatus.PENDING, MeetingStatus.SCHEDULED, MeetingStatus.STARTED)
     db.session.execute(update(Meeting).where(*held, Meeting.status.in_(live)).values(

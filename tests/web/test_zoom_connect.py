@@ -146,6 +146,7 @@ def test_a_good_callback_stores_the_connection_and_shows_the_card_without_tokens
         connection = connection_of(world.acme.id)
         assert connection.status == ConnectionStatus.CONNECTED
         assert connection.zoom_email == ZOOM_EMAIL
+        assert connection.zoom_name == "Hanna Host"  # Zoom's display name
         assert connection.zoom_user_id == ZOOM_USER_ID
         assert connection.zoom_account_id == ZOOM_ACCOUNT_ID
         assert "meeting:write:meeting" in connection.scope_list
@@ -167,6 +168,7 @@ def test_a_good_callback_stores_the_connection_and_shows_the_card_without_tokens
         assert ZOOM_ACCOUNT_ID not in repr(connected.details)
     assert f"Zoom connected: {ZOOM_EMAIL}." in page
     assert 'id="zoom-status">Connected<' in page
+    assert "Connected as <strong>Hanna Host</strong>" in page
     for shown in (ZOOM_EMAIL, ZOOM_ACCOUNT_ID, ZOOM_USER_ID, "meeting:write:meeting",
                   "user:read:user", world.admin.email, expiry, 'id="zoom-disconnect"'):
         assert shown in page, shown

@@ -226,7 +226,7 @@ def test_app_deauthorized_disconnects_and_forgets_the_zoom_user(
         assert connection.status == ConnectionStatus.DISCONNECTED
         assert connection.status_reason == MARKETPLACE_REASON
         assert connection.access_token_enc is None and connection.refresh_token_enc is None
-        assert connection.zoom_email is None
+        assert connection.zoom_email is None and connection.zoom_name is None
         assert connection.zoom_user_id is None and connection.zoom_account_id is None
         event = audit_event(world.acme.id, "zoom.deauthorized")
         assert event.actor_type == "zoom" and event.details == {"user_data_retained": False}
