@@ -1,4 +1,4 @@
-"""Shared plumbing of the benchmarks: processes, ports, databases, a small load loop, tables.
+"""Shared plumbing of the benchmarks: processes, ports, databases, wrk runs, tables.
 
 Every process a benchmark starts is a ``Service``: its own session (process group), its
 output in a log file, a readiness check that polls its port with a deadline, and a stop
@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -309,93 +308,79 @@ def recreate_postgres_database(name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-# --- load loop -------------------------------------------------------------------------
+# --- load loop: wrk ---------------------------------------------------------------------
+
+# Debian's wrk: a C load generator, so the client does not eat the CPU the server needs
+# (a Python client on this 2-CPU machine took a third of it, more from the faster side).
+WRK_THREADS = 2
 
 
-@dataclass
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+@dataclass(frozen=True)
 class LoadResult:
+    """What one wrk run printed: counts, rate, latency percentiles (ms), bytes read."""
+
     name: str
     requests: int
-    seconds: float
-    latencies_ms: list[float]
-    statuses: Counter
-    bytes_per_response: float
-    errors: list[str]
+    rps: float
+    latency_ms: Mapping[int, float]  # 50, 75, 90, 99
+    non_2xx: int
+    errors: int  # socket errors: connect, read, write, timeout
+    bytes_read: int
+
+    def pct(self, q: int) -> float:
+        return self.latency_ms[q]
 
     @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def pct(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+    def bytes_per_response(self) -> float:
+        return self.bytes_read / self.requests if self.requests else 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.errors and set(self.statuses) == {200}
+        return self.requests > 0 and self.non_2xx == 0 and self.errors == 0
 
 
-def load(name: str, url: str, make_session: Callable[[], requests.Session], *,
-         clients: int = 8, total: int = 400, max_seconds: float = 15.0,
-         warmup_per_client: int = 2) -> LoadResult:
-    """``clients`` threads GET ``url`` until ``total`` requests are done or time is up.
+def wrk(name: str, url: str, *, connections: int, seconds: float,
+        headers: Mapping[str, str] | None = None, script: Path | None = None) -> LoadResult:
+    """``connections`` at a time for ``seconds`` against ``url`` (GET, with ``headers``), or
+    what a Lua ``script`` sends."""
+    command = [shutil.which("wrk") or "wrk", "-t", str(WRK_THREADS), "-c", str(connections),
+               "-d", f"{seconds:g}s", "--latency", "--timeout", "30s"]
+    for header, value in (headers or {}).items():
+        command += ["-H", f"{header}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run(command + [url], capture_output=True, text=True,  # noqa: S603
+                         timeout=seconds + 90, check=True).stdout
+    return LoadResult(
+        name, int(_found(r"(\d+) requests in", out)),
+        float(_found(r"Requests/sec:\s+([\d.]+)", out)),
+        {q: _ms(_found(rf"\b{q}%\s+([\d.]+\w+)", out)) for q in (50, 75, 90, 99)},
+        int(_found(r"Non-2xx or 3xx responses: (\d+)", out, "0")),
+        sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)),
+        _bytes(_found(r"requests in [\d.]+\w+, ([\d.]+\w+) read", out)))
 
-    Each thread has its own session (cookies copied from the signed-in one); latency is
-    measured around each request, from send to the last byte read.
-    """
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    sizes: list[int] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    budget = [total]
-    barrier = threading.Barrier(clients + 1)
-    stop_at = [0.0]
 
-    def take() -> bool:
-        with lock:
-            if budget[0] <= 0 or time.monotonic() > stop_at[0]:
-                return False
-            budget[0] -= 1
-            return True
+def _found(pattern: str, text_: str, default: str | None = None) -> str:
+    match = re.search(pattern, text_)
+    if match is None:
+        if default is None:
+            raise AssertionError(f"wrk printed no {pattern!r}:\n{text_}")
+        return default
+    return match[1]
 
-    def client() -> None:
-        session = make_session()
-        try:
-            for _ in range(warmup_per_client):
-                with contextlib.suppress(requests.RequestException):
-                    session.get(url, timeout=30)
-        finally:
-            barrier.wait()
-        while take():
-            began = time.perf_counter()
-            try:
-                answer = session.get(url, timeout=60, allow_redirects=False)
-                size = len(answer.content)
-                elapsed = (time.perf_counter() - began) * 1000
-                with lock:
-                    latencies.append(elapsed)
-                    statuses[answer.status_code] += 1
-                    sizes.append(size)
-            except requests.RequestException as error:
-                with lock:
-                    errors.append(type(error).__name__)
-        session.close()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.monotonic() + 3600  # not before everyone has warmed up
-    barrier.wait()
-    began = time.monotonic()
-    stop_at[0] = began + max_seconds
-    for thread in threads:
-        thread.join(max_seconds + 60)
-    seconds = time.monotonic() - began
-    return LoadResult(name, len(latencies), seconds, latencies, statuses,
-                      statistics.fmean(sizes) if sizes else 0.0, errors)
+def _ms(value: str) -> float:
+    number, unit = float(re.match(r"[\d.]+", value)[0]), re.sub(r"[\d.]+", "", value)
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def _bytes(value: str) -> int:
+    number, unit = float(re.match(r"[\d.]+", value)[0]), re.sub(r"[\d.]+", "", value)
+    return int(number * {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[unit])
 
 
 # --- printing --------------------------------------------------------------------------

@@ -4,9 +4,10 @@
 operation. The data is built once and kept (SQLite: ``instance/bench/``; PostgreSQL: the
 database ``lakesis_bench``), keyed by the ``bench_marker`` table, so the next run starts at
 once. gunicorn serves ``wsgi:app`` with WORKERS sync workers; a bare Flask route served the
-same way in the same run is the baseline. Each case is a bounded load loop (CLIENTS
-threads, at most TOTAL requests or MAX_SECONDS) printing requests/s and p50/p95 latency,
-and their ratio to the baseline; then EXPLAIN of every query the page runs for the case.
+same way in the same run is the baseline, and so is the minimal hand-written keyset table
+(``keyset_wsgi``). Each case is a wrk run (CONNECTIONS at a time for SECONDS, the session
+cookie sent; each server warmed up first) printing requests/s and p50/p99 latency, and
+their ratio to the baselines; then EXPLAIN of every query the page runs for the case.
 Nothing is asserted about time; the page must answer 200 with rows.
 """
 
@@ -41,7 +42,6 @@ from tests.perf.harness import (
     gunicorn,
     harness_overrides,
     is_marked,
-    load,
     machine_load,
     mark,
     move_sequences_past_ids,
@@ -50,12 +50,14 @@ from tests.perf.harness import (
     report,
     running,
     table,
+    wrk,
+    wrk_available,
 )
 
 pytestmark = pytest.mark.perf
 
 WORKERS = 4
-CLIENTS, TOTAL, MAX_SECONDS = 8, 400, 12.0
+CONNECTIONS, SECONDS, WARM_SECONDS = 8, 8, 2  # wrk, per case; warm-up per server
 DEEP_PAGES = 50
 ROWS = {"sqlite": 100_000, "postgresql": 1_000_000}
 DATA_VERSION = 1  # bump when the generated data changes shape: cached databases rebuild
@@ -313,6 +315,20 @@ def _deep_path(session: requests.Session, base: str, path: str = "/bookings") ->
     return path
 
 
+def _load(name: str, url: str, cookie: str | None = None) -> LoadResult:
+    result = wrk(name, url, connections=CONNECTIONS, seconds=SECONDS,
+                 headers={"Cookie": cookie} if cookie else None)
+    assert result.ok, (name, result.requests, result.non_2xx, result.errors)
+    return result
+
+
+def _warm_up(url: str, cookie: str | None = None) -> None:
+    """gunicorn opens the port before every worker has imported the app: load it a moment
+    first, so no case counts a worker's start-up."""
+    wrk("warm-up", url, connections=CONNECTIONS, seconds=WARM_SECONDS,
+        headers={"Cookie": cookie} if cookie else None)
+
+
 def _keyset_baseline(env: dict, tmp: Path) -> list[LoadResult]:
     """The minimal hand-written keyset table (tests/perf/keyset_wsgi.py), served by gunicorn
     with the same workers on the same database, through the same CASES."""
@@ -321,22 +337,16 @@ def _keyset_baseline(env: dict, tmp: Path) -> list[LoadResult]:
     with running(keyset):
         keyset.wait_for_http("/bookings", deadline_s=60)
         base = f"http://{HOST}:{keyset.port}"
+        _warm_up(base + "/bookings")
         deep = _deep_path(requests.Session(), base)
         for name, query in CASES:
             path = deep if query is None else f"/bookings?{query}" if query else "/bookings"
-            result = load(f"keyset table: {name}", base + path, requests.Session,
-                          clients=CLIENTS, total=TOTAL, max_seconds=MAX_SECONDS)
-            assert result.ok, (name, dict(result.statuses), result.errors[:5])
-            results.append(result)
+            results.append(_load(f"keyset table: {name}", base + path))
     return results
 
 
-def _make_session_factory(signed_in: requests.Session):
-    def make() -> requests.Session:
-        session = requests.Session()
-        session.cookies.update(signed_in.cookies)
-        return session
-    return make
+def _cookie_header(signed_in: requests.Session) -> str:
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in signed_in.cookies)
 
 
 # --- what the page asks the database ---------------------------------------------------
@@ -439,19 +449,20 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadResult]:
     with running(bare):
         bare.wait_for_http("/")
         url = f"http://{HOST}:{bare.port}/"
-        result = load("bare Flask route", url, requests.Session, clients=CLIENTS, total=TOTAL,
-                      max_seconds=MAX_SECONDS)
-    assert result.ok, (result.statuses, result.errors[:5])
-    report(table(f"Baseline -- bare Flask route, gunicorn {WORKERS} sync workers, "
-                 f"{CLIENTS} clients; {machine_load()}",
-                 ["case", "requests", "req/s", "p50 ms", "p95 ms"],
-                 [[result.name, result.requests, result.rps, result.pct(50), result.pct(95)]]))
+        _warm_up(url)
+        result = _load("bare Flask route", url)
+    report(table(f"Baseline -- bare Flask route, gunicorn {WORKERS} sync workers, wrk "
+                 f"{CONNECTIONS} connections for {SECONDS} s; {machine_load()}",
+                 ["case", "requests", "req/s", "p50 ms", "p99 ms"],
+                 [[result.name, result.requests, result.rps, result.pct(50), result.pct(99)]]))
     yield result
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
                                                             marks=pytest.mark.postgres)])
 def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> None:
+    if not wrk_available():
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
     rows = ROWS[backend]
     keys = Keys()
     url, provenance = _bench_database(backend, rows, keys, tmp_path)
@@ -482,12 +493,11 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
             walk_s = time.monotonic() - walk_began
             report(f"  followed 'Next page' {DEEP_PAGES} times in {walk_s:.1f} s "
                    f"({walk_s / DEEP_PAGES * 1000:.0f} ms per page, one client)")
+            cookie = _cookie_header(signed_in)
+            _warm_up(f"{base}/bookings", cookie)
             for name, query in CASES:
                 path = deep if query is None else f"/bookings?{query}" if query else "/bookings"
-                result = load(name, base + path, _make_session_factory(signed_in),
-                              clients=CLIENTS, total=TOTAL, max_seconds=MAX_SECONDS)
-                results.append((result, path))
-                assert result.ok, (name, dict(result.statuses), result.errors[:5])
+                results.append((_load(name, base + path, cookie), path))
             web.sample_memory()
         db_report = []
         for result, path in results:
@@ -506,19 +516,18 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
     base_rps, base_p50 = baseline.rps, baseline.pct(50)
     report(table(
         f"Bookings page -- {backend}, {rows:,} bookings (workspace {workspace_id}), gunicorn "
-        f"{WORKERS} sync workers, {CLIENTS} clients, <= {TOTAL} requests or "
-        f"{MAX_SECONDS:.0f} s per case",
-        ["case", "requests", "req/s", "p50 ms", "p95 ms", "KB", "alone ms", "SQL ms",
+        f"{WORKERS} sync workers, wrk {CONNECTIONS} connections for {SECONDS} s per case",
+        ["case", "requests", "req/s", "p50 ms", "p99 ms", "KB", "alone ms", "SQL ms",
          "stmts", "req/s vs bare", "p50 x bare", "req/s vs keyset", "p50 x keyset"],
-        [[r.name, r.requests, r.rps, r.pct(50), r.pct(95), r.bytes_per_response / 1024,
+        [[r.name, r.requests, r.rps, r.pct(50), r.pct(99), r.bytes_per_response / 1024,
           app_ms, sql_ms, statements, r.rps / base_rps, r.pct(50) / base_p50,
           r.rps / k.rps, r.pct(50) / k.pct(50)]
          for r, k, (_, _, _, app_ms, sql_ms, statements) in zip(
              (r for r, _ in results), keyset, db_report, strict=True)]
-        + [[k.name, k.requests, k.rps, k.pct(50), k.pct(95), k.bytes_per_response / 1024,
+        + [[k.name, k.requests, k.rps, k.pct(50), k.pct(99), k.bytes_per_response / 1024,
             "-", "-", 1, k.rps / base_rps, k.pct(50) / base_p50, 1.0, 1.0] for k in keyset]
         + [["baseline: bare Flask route", baseline.requests, base_rps, base_p50,
-            baseline.pct(95), baseline.bytes_per_response / 1024, "-", "-", 0, 1.0, 1.0,
+            baseline.pct(99), baseline.bytes_per_response / 1024, "-", "-", 0, 1.0, 1.0,
             "-", "-"]]))
     report("  req/s vs keyset: against the minimal hand-written 50-row keyset Jinja table "
            "(tests/perf/keyset_wsgi.py) on the same database, served the same way in this "

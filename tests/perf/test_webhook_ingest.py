@@ -16,10 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
-import shutil
 import statistics
-import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +32,9 @@ from dashboard.orm import utcnow
 from dashboard.services import webhook_events
 from tests.perf.harness import (
     HOST,
+    WRK_THREADS,
     Keys,
+    LoadResult,
     app_env,
     gunicorn,
     harness_overrides,
@@ -44,6 +43,8 @@ from tests.perf.harness import (
     report,
     running,
     table,
+    wrk,
+    wrk_available,
 )
 
 pytestmark = pytest.mark.perf
@@ -77,7 +78,6 @@ function request()
     ["x-zm-request-timestamp"] = b[1], ["x-zm-signature"] = b[2]}, b[3])
 end
 """
-THREADS = 2
 
 
 def _database(backend: str, name: str, tmp: Path) -> str:
@@ -141,36 +141,21 @@ def _bodies(path: Path, numbers: range) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _wrk(port: int, tmp: Path, bodies: str = "bodies", seconds: int = SECONDS
-         ) -> dict[str, float]:
+def _wrk(port: int, tmp: Path, bodies: str, seconds: float = SECONDS) -> LoadResult:
     script = tmp / f"{bodies}.wrk.lua"
-    script.write_text(WRK_SCRIPT % {"bodies": tmp / f"{bodies}.lua", "threads": THREADS})
-    out = subprocess.run(  # noqa: S603 - Debian's wrk, against our own server on loopback
-        [shutil.which("wrk"), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
-         "--latency", "-s", str(script), f"http://{HOST}:{port}"],
-        capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
-            "requests": int(re.search(r"(\d+) requests in", out)[1]),
-            "non_2xx": int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1]),
-            "errors": sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)",
-                                                      out)),
-            "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out)[1]),
-            "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out)[1])}
+    script.write_text(WRK_SCRIPT % {"bodies": tmp / f"{bodies}.lua", "threads": WRK_THREADS})
+    return wrk(bodies, f"http://{HOST}:{port}", connections=CONNECTIONS, seconds=seconds,
+               script=script)
 
 
-def _summary(rounds: list[dict[str, float]]) -> dict[str, float]:
+def _summary(rounds: list[LoadResult]) -> dict[str, float]:
     """Several rounds as one: counts summed, the median rate and p50, the worst p99."""
-    return {"requests": sum(r["requests"] for r in rounds),
-            "non_2xx": sum(r["non_2xx"] for r in rounds),
-            "errors": sum(r["errors"] for r in rounds),
-            "rps": statistics.median(r["rps"] for r in rounds),
-            "p50": statistics.median(r["p50"] for r in rounds),
-            "p99": max(r["p99"] for r in rounds)}
-
-
-def _ms(value: str) -> float:
-    number, unit = float(re.match(r"[\d.]+", value)[0]), re.sub(r"[\d.]+", "", value)
-    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return {"requests": sum(r.requests for r in rounds),
+            "non_2xx": sum(r.non_2xx for r in rounds),
+            "errors": sum(r.errors for r in rounds),
+            "rps": statistics.median(r.rps for r in rounds),
+            "p50": statistics.median(r.pct(50) for r in rounds),
+            "p99": max(r.pct(99) for r in rounds)}
 
 
 def _apply_as_the_worker(url: str, keys: Keys, tmp: Path) -> tuple[int, float]:
@@ -196,7 +181,7 @@ def _count(url: str, query: str) -> int:
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
                                                             marks=pytest.mark.postgres)])
 def test_webhook_ingest(backend: str, tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
+    if not wrk_available():
         pytest.skip("wrk is not installed (apt-get install -y wrk)")
     keys = Keys()
     ours_url, bare_url = _database(backend, "ours", tmp_path), _database(backend, "bare",
@@ -215,11 +200,11 @@ def test_webhook_ingest(backend: str, tmp_path: Path) -> None:
                               workers=WORKERS)
                for name, target in (("bare", "tests.perf.bare_webhook_wsgi:app"),
                                     ("ours", "wsgi:app"))}
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "ours": []}
+    runs: dict[str, list[LoadResult]] = {"bare": [], "ours": []}
     with running(*servers.values()):
         for server in servers.values():
             server.wait_for_port(60)
-            assert _wrk(server.port, tmp_path, "warm", WARM_SECONDS)["non_2xx"] == 0
+            assert _wrk(server.port, tmp_path, "warm", WARM_SECONDS).ok
         time.sleep(0.5)  # the warm-up's last requests are stored before counting
         before = _count(ours_url, "SELECT count(*) FROM webhook_events")
         # Taking turns, each first in every other round: a machine that slows down for a
@@ -233,8 +218,7 @@ def test_webhook_ingest(backend: str, tmp_path: Path) -> None:
     started = _count(ours_url, "SELECT count(*) FROM meetings WHERE status = 'started'")
     bare, ours = _summary(runs["bare"]), _summary(runs["ours"])
     answered = ours["requests"] - ours["non_2xx"]
-    ratios = sorted(o["rps"] / b["rps"] for b, o in zip(runs["bare"], runs["ours"],
-                                                        strict=True))
+    ratios = sorted(o.rps / b.rps for b, o in zip(runs["bare"], runs["ours"], strict=True))
     report(table(
         f"Webhook ingest -- {backend}, gunicorn {WORKERS} sync workers, wrk {CONNECTIONS} "
         f"connections, {ROUNDS} rounds of {SECONDS} s each after {WARM_SECONDS} s of warm-up, "
@@ -247,7 +231,7 @@ def test_webhook_ingest(backend: str, tmp_path: Path) -> None:
           ours["non_2xx"], ours["errors"], statistics.median(ratios),
           ours["p99"] / bare["p99"]]]))
     report("  req/s vs bare by round: " + ", ".join(
-        f"{o['rps']:,.0f}/{b['rps']:,.0f} = {o['rps'] / b['rps']:.2f}"
+        f"{o.rps:,.0f}/{b.rps:,.0f} = {o.rps / b.rps:.2f}"
         for b, o in zip(runs["bare"], runs["ours"], strict=True)))
     # Requests still in flight when wrk stops may be stored after it counted: stored >= 200s.
     report(f"  stored {stored:,} events for {answered:,} answered 200 (lost "
