@@ -58,12 +58,13 @@ def _page(workspace: Workspace, form: BookingFilterForm,
     args = request.args
     try:
         page = bookings.list_bookings(workspace, filters, args.get("cursor"), PAGE_SIZE,
-                                      before=args.get("before"), descending=descending)
+                                      before=args.get("before"), descending=descending,
+                                      table_rows=True)
         valid = True
     except ServiceError as error:  # a cursor someone edited: the first page instead
         form.form_errors.append(error.message)
         page, valid = bookings.list_bookings(workspace, filters, None, PAGE_SIZE,
-                                             descending=descending), False
+                                             descending=descending, table_rows=True), False
     if filters.search and (page.next_cursor or page.previous_cursor):
         return page, valid, None
     if not (page.next_cursor or page.previous_cursor):  # one page: its rows are the count
