@@ -18,9 +18,6 @@ keyed by ``bench_marker``. Nothing is asserted about time: each page must answer
 from __future__ import annotations
 
 import random
-import re
-import shutil
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +34,9 @@ from dashboard.models import Booking, Meeting, Operation, Role, User, WebhookEve
 from tests.perf.harness import (
     HOST,
     ROOT,
+    WRK_THREADS,
     Keys,
+    LoadResult,
     app_env,
     gunicorn,
     harness_overrides,
@@ -50,6 +49,8 @@ from tests.perf.harness import (
     report,
     running,
     table,
+    wrk,
+    wrk_available,
 )
 from tests.perf.test_bookings_page import (
     ADMIN_EMAIL,
@@ -63,7 +64,7 @@ from tests.perf.test_bookings_page import (
 
 pytestmark = pytest.mark.perf
 
-WORKERS, THREADS, CONNECTIONS, SECONDS = 4, 2, 8, 8
+WORKERS, CONNECTIONS, SECONDS = 4, 8, 8
 DATA_VERSION = 4
 BACKLOG = 100  # open operations (queued, waiting): the same at every size, like a real queue
 MINUTES_A_YEAR = 365 * 24 * 60
@@ -248,25 +249,12 @@ def _database(backend: str, ops: int, keys: Keys, tmp: Path) -> tuple[str, str]:
 # --- load --------------------------------------------------------------------------------
 
 
-def _wrk(url: str, cookie: str | None = None) -> dict[str, float]:
-    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
-    out = subprocess.run(  # noqa: S603 - Debian's wrk, against our own server on loopback
-        [shutil.which("wrk"), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s",
-         "--latency", *headers, url],
-        capture_output=True, text=True, timeout=SECONDS + 60, check=True).stdout
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
-            "requests": int(re.search(r"(\d+) requests in", out)[1]),
-            "non_2xx": int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1]),
-            "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out)[1]),
-            "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out)[1])}
+def _wrk(url: str, cookie: str | None = None) -> LoadResult:
+    return wrk(url, url, connections=CONNECTIONS, seconds=SECONDS,
+               headers={"Cookie": cookie} if cookie else None)
 
 
-def _ms(value: str) -> float:
-    number, unit = float(re.match(r"[\d.]+", value)[0]), re.sub(r"[\d.]+", "", value)
-    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def _bare(tmp: Path) -> dict[str, float]:
+def _bare(tmp: Path) -> LoadResult:
     tmp.mkdir(parents=True, exist_ok=True)
     bare = gunicorn("gunicorn-bare", "tests.perf.bare_wsgi:app", app_env(
         database_url="sqlite://", instance=tmp / "bare-instance", keys=Keys(),
@@ -302,12 +290,12 @@ def _measure(backend: str, ops: int, tmp: Path) -> tuple[str, list[list[object]]
                 assert page.status_code == 200, (path, page.status_code)
                 assert "Zoom work" in page.text, path
                 result = _wrk(base + path, cookie)
-                assert result["non_2xx"] == 0, (path, result)
+                assert result.ok, (path, result)
                 heavy, app_ms, sql_ms, statements = _sql_of_page(app, path, admin_id)
                 if path == "/health":
                     heavy_of_day = heavy
-                rows.append([f"{backend} {ops:,} ops", name, result["requests"], result["rps"],
-                             result["p50"], result["p99"], app_ms, sql_ms, statements])
+                rows.append([f"{backend} {ops:,} ops", name, result.requests, result.rps,
+                             result.pct(50), result.pct(99), app_ms, sql_ms, statements])
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -320,7 +308,7 @@ def _measure(backend: str, ops: int, tmp: Path) -> tuple[str, list[list[object]]
 
 
 def test_health_page_cost_follows_the_window_not_the_history(tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
+    if not wrk_available():
         pytest.skip("wrk is not installed (apt-get install -y wrk)")
     report(f"Sync health page -- {machine_load()}")
     bare = _bare(tmp_path / "bare")
@@ -336,13 +324,13 @@ def test_health_page_cost_follows_the_window_not_the_history(tmp_path: Path) -> 
         all_plans += plans
     assert all_rows
     report(table(
-        f"Sync health page, gunicorn {WORKERS} sync workers, wrk {THREADS} threads "
+        f"Sync health page, gunicorn {WORKERS} sync workers, wrk {WRK_THREADS} threads "
         f"{CONNECTIONS} connections {SECONDS} s per case; 'alone'/'SQL': median ms "
         "in-process, one request at a time",
         ["data", "window", "requests", "req/s", "p50 ms", "p99 ms", "alone ms", "SQL ms",
          "stmts", "req/s vs bare", "p50 x bare"],
-        [row + [row[3] / bare["rps"], row[4] / bare["p50"]] for row in all_rows]
-        + [["bare Flask route", "-", bare["requests"], bare["rps"], bare["p50"], bare["p99"],
+        [row + [row[3] / bare.rps, row[4] / bare.pct(50)] for row in all_rows]
+        + [["bare Flask route", "-", bare.requests, bare.rps, bare.pct(50), bare.pct(99),
             "-", "-", 0, 1.0, 1.0]]))
     by_window: dict[str, dict[str, float]] = {}
     for row in all_rows:
