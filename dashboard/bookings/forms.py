@@ -51,8 +51,8 @@ class BookingFilterForm(FlaskForm):
     status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    q = StringField("Search", validators=[Optional(), Length(max=100), PlainText()],
-                    render_kw={"placeholder": "Title, customer or reference", "type": "search"})
+    # Its placeholder and type="search" are in the template, which writes the form by hand.
+    q = StringField("Search", validators=[Optional(), Length(max=100), PlainText()])
     # The table's order, kept when the filters change: soonest first, or "-start".
     sort = HiddenField(validators=[Optional(), AnyOf(["start", "-start"])])
     sync = SelectField("Zoom work", choices=SYNC_CHOICES, validators=[Optional()])

@@ -7,7 +7,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import render_template_string
+from werkzeug.datastructures import MultiDict
 
+from dashboard.bookings.forms import BookingFilterForm
 from dashboard.extensions import db
 from dashboard.models import AuditEvent, Booking, Operation, Workspace
 from dashboard.orm import utcnow
@@ -215,6 +218,32 @@ def test_bad_filters_get_422_with_the_message_beside_the_field(client, auth, wor
         assert response.status_code == 422
         assert message in response.data.decode()
         assert "Globex secret" not in response.data.decode()
+
+
+_BY_WIDGET = """{% from "macros.html" import field %}
+{{- field(form.status) }}{{ field(form.since) }}{{ field(form.until) }}{{ field(form.q) }}
+{{- form.sort }}{{ field(form.sync) }}{{ field(form.window) }}"""
+_BY_HAND = """{% from "macros.html" import input, input_field, select_field %}
+{{- select_field(form.status) }}{{ input_field(form.since) }}{{ input_field(form.until) }}
+{{- input_field(form.q, type="search", placeholder="Title") }}{{ input(form.sort) }}
+{{- select_field(form.sync) }}{{ select_field(form.window) }}"""
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"status": "", "sort": "-start", "sync": "failed", "window": "7d"},
+    {"status": "bogus", "since": "2026-13-45", "sync": "lost", "window": "<b>"},
+    {"since": "2030-05-02", "until": "2030-05-01", "status": "cancelled"},
+    {"q": "<script>alert('x')</script>&\"", "sort": "\"><i>"}, {"q": "x" * 101},
+])
+def test_the_filter_form_written_by_hand_is_what_its_widgets_would_write(app, query):
+    """The bookings filters skip WTForms' widgets for speed: the markup must not drift from
+    theirs (a validator that adds an attribute, an option, the echo of what was typed)."""
+    with app.test_request_context("/bookings"):
+        form = BookingFilterForm(MultiDict(query))
+        form.validate()
+        by_hand = render_template_string(_BY_HAND, form=form)
+        form.q.render_kw = {"type": "search", "placeholder": "Title"}
+        assert by_hand == render_template_string(_BY_WIDGET, form=form)
 
 
 def test_pages_follow_each_other_in_start_order_and_keep_the_filters(app, client, auth, world):
