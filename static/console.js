@@ -318,6 +318,23 @@
     }
   });
 
+  /* A live poll may replace the row that holds the keyboard focus (its meeting changed
+     meanwhile): the same control of the new row takes the focus back, never another's. */
+  var keptFocus = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    keptFocus = active && active.id && active.closest && active.closest("tbody.booking")
+      ? active.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var again = keptFocus && byId(keptFocus);
+    if (again && document.activeElement !== again &&
+        (!document.activeElement || document.activeElement === document.body)) {
+      again.focus({ preventScroll: true });
+    }
+    keptFocus = null;
+  });
+
   /* Whatever replaces a row (an action, Close, Save), focus returns to the row's menu
      button; opening the reschedule form focuses its first field instead (htmx:load). */
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -273,6 +273,22 @@ def test_new_bookings_and_webhook_changes_appear_without_reload(app, page, world
     assert page.evaluate("window.stillTheSamePage") is True  # no reload happened
 
 
+def test_a_live_update_of_the_focused_row_keeps_the_keyboard_focus(app, page, world):
+    with app.app_context():
+        watched = add_booking(world.acme.id, "focused", title="Focused row", zoom_id=81200000089,
+                              start=(utcnow() + timedelta(days=1)).replace(microsecond=0))
+    sign_in(page, "operator@acme.test", PASSWORD)
+    page.goto("/bookings")
+    button = page.locator(f"#menu-button-{watched}")
+    button.focus()
+    expect(button).to_be_focused()
+    with app.app_context():  # Zoom's meeting.started, applied while the operator is on it
+        db.session.get(Booking, watched).meeting.status = "started"
+        db.session.commit()
+    expect(page.locator(f"#status-{watched}")).to_have_text("In progress")  # the row swapped
+    expect(page.locator(f"#menu-button-{watched}")).to_be_focused()
+
+
 def test_polling_stops_while_the_tab_is_hidden(app, page, world):
     failed_bookings(app, world.acme.id, 2)
     sign_in(page, "support@acme.test", PASSWORD)
