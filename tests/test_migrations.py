@@ -69,3 +69,31 @@ def test_bookings_made_before_the_search_index_are_found_by_it(migrating_app):
     upgrade()
     assert db.session.scalars(select(Booking.title).where(_matching("carval"))).all() == [
         "Booked long ago"]
+
+
+def test_bulk_jobs_take_the_selected_kinds_after_0015_and_no_others(migrating_app):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(revision="0014")
+    old_check = [c["sqltext"] for c in inspect(db.engine).get_check_constraints("bulk_jobs")]
+    assert not any("cancel_selected" in check for check in old_check)
+    upgrade()
+    checks = inspect(db.engine).get_check_constraints("bulk_jobs")
+    assert [c["name"] for c in checks] == ["ck_bulk_jobs_kind"]
+    assert "cancel_selected" in checks[0]["sqltext"]
+    insert = text("INSERT INTO bulk_jobs (workspace_id, kind, booking_ids, total, claimed, done,"
+                  " errors, budget, requested_by, created_at) VALUES (:w, :kind, '[]', 0, 0, 0,"
+                  " 0, '{}', 'x', CURRENT_TIMESTAMP)")
+    from dashboard.models import Workspace
+    workspace = Workspace(name="W", slug="w")
+    db.session.add(workspace)
+    db.session.commit()
+    db.session.execute(insert, {"w": workspace.id, "kind": "cancel_selected"})
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(insert, {"w": workspace.id, "kind": "everything"})
+    db.session.rollback()
+    downgrade(revision="0014")
+    assert not any("cancel_selected" in c["sqltext"]
+                   for c in inspect(db.engine).get_check_constraints("bulk_jobs"))

@@ -93,8 +93,10 @@ def _confirm_page(kind: BulkJobKind, status: int = 200, error: str | None = None
     workspace = current_workspace()
     plan = bulk_jobs.plan(workspace, kind)
     body = render_template("pages/bulk_confirm.html", plan=plan, kind=kind, error=error,
-                           title=bulk_jobs.TITLES[kind], slug=request.view_args["action"],
-                           limit=bulk_jobs.MAX_BOOKINGS)
+                           title=bulk_jobs.TITLES[kind], limit=bulk_jobs.MAX_BOOKINGS,
+                           start_url=url_for("health.bulk_start",
+                                             action=request.view_args["action"]),
+                           back_url=url_for("health.index"), back_label="Back to sync health")
     return make_response(body, status)
 
 

@@ -1,4 +1,5 @@
-"""A bulk action an operator started from the sync health page, and how far it has got."""
+"""A bulk action an operator started (from the sync health page, or on the bookings they
+ticked in the bookings table), and how far it has got."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from dashboard.orm import utcnow
 class BulkJobKind(enum.StrEnum):
     RETRY_FAILED = "retry_failed"
     RESYNC_UPCOMING = "resync_upcoming"
+    # The bookings an operator ticked in the bookings table.
+    RETRY_SELECTED = "retry_selected"
+    RESYNC_SELECTED = "resync_selected"
+    CANCEL_SELECTED = "cancel_selected"
 
 
 class BulkJob(db.Model):
@@ -26,7 +31,8 @@ class BulkJob(db.Model):
     __table_args__ = (
         Index("ix_bulk_jobs_workspace_id_id", "workspace_id", "id"),
         Index("ix_bulk_jobs_unfinished", "finished_at", "id"),
-        CheckConstraint("kind IN ('retry_failed', 'resync_upcoming')", name="kind"),
+        CheckConstraint("kind IN ('retry_failed', 'resync_upcoming', 'retry_selected', "
+                        "'resync_selected', 'cancel_selected')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,6 @@
-"""Bulk actions from the sync health page: Retry all failed, Re-sync upcoming.
+"""Bulk actions: Retry all failed and Re-sync upcoming from the sync health page; Retry,
+Re-sync and Cancel of the bookings ticked in the bookings table (``bulk_selection`` says
+which of those each covers, and why it skips the others).
 
 Starting one fixes the bookings it covers and shows, per Zoom host, how much of the day's
 cap of meeting changes it uses (``daily_budget``): a host's share is cut to what that host
@@ -30,7 +32,7 @@ from dashboard.models import (
     Workspace,
 )
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, bookings, daily_budget
+from dashboard.services import ServiceError, bookings, bulk_selection, daily_budget
 from dashboard.services.audit import Actor, record
 from dashboard.services.connections import connection_of
 from dashboard.services.unit_of_work import transaction
@@ -44,7 +46,14 @@ UPCOMING = timedelta(days=14)
 #: bookings as errors, so its bar does not poll for ever (a retry shows what is left).
 ABANDONED = timedelta(minutes=10)
 TITLES = {BulkJobKind.RETRY_FAILED: "Retry all failed",
-          BulkJobKind.RESYNC_UPCOMING: "Re-sync upcoming"}
+          BulkJobKind.RESYNC_UPCOMING: "Re-sync upcoming",
+          BulkJobKind.RETRY_SELECTED: "Retry selected",
+          BulkJobKind.RESYNC_SELECTED: "Re-sync selected",
+          BulkJobKind.CANCEL_SELECTED: "Cancel selected"}
+SELECTED = frozenset(bulk_selection.ACTION_OF)
+# Kinds whose work creates or updates meetings: what Zoom's daily cap counts. A re-sync
+# only reads, and a cancel deletes (Zoom caps creates and updates, not deletes).
+CAPPED = frozenset({BulkJobKind.RETRY_FAILED, BulkJobKind.RETRY_SELECTED})
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class Plan:
     shares: list[HostShare] = field(default_factory=list)
     not_capped: int = 0  # bookings whose work is not a meeting change (cancels, reads)
     more: bool = False  # more bookings than one job takes
+    skipped: list[bulk_selection.Skipped] = field(default_factory=list)  # selected, not taken
 
     @property
     def token(self) -> str:
@@ -100,15 +110,31 @@ def _changes_meeting(booking: Booking) -> bool:
     return booking.state != BookingState.CANCELLED
 
 
-def plan(workspace: Workspace, kind: BulkJobKind, now: datetime | None = None) -> Plan:
-    """What the job would do now, and what it costs each host's daily cap."""
+def plan(workspace: Workspace, kind: BulkJobKind, now: datetime | None = None,
+         selected: list[int] | None = None) -> Plan:
+    """What the job would do now, and what it costs each host's daily cap. The selected
+    kinds act on ``selected`` (booking ids ticked by the operator), the others find their
+    bookings themselves."""
     now = now or utcnow()
-    if kind is BulkJobKind.RESYNC_UPCOMING:
+    skipped: list[bulk_selection.Skipped] = []
+    if kind in SELECTED:
+        found, skipped = bulk_selection.choose(workspace, kind, selected or [], MAX_BOOKINGS)
+    elif kind is BulkJobKind.RESYNC_UPCOMING:
         found = _resync_candidates(workspace.id, now)
-        # A re-sync reads the meeting (a List/Get call): it never spends the daily cap.
-        return Plan(kind, [b.id for b in found[:MAX_BOOKINGS]], [],
-                    min(len(found), MAX_BOOKINGS), len(found) > MAX_BOOKINGS)
-    found = _retry_candidates(workspace.id)
+    else:
+        found = _retry_candidates(workspace.id)
+    more = len(found) > MAX_BOOKINGS
+    found = found[:MAX_BOOKINGS]
+    if kind not in CAPPED:
+        # A re-sync reads the meeting (a List/Get call) and a cancel deletes it: neither
+        # spends the daily cap.
+        return Plan(kind, [b.id for b in found], [], len(found), more, skipped)
+    return _budgeted(workspace, kind, found, now, more, skipped)
+
+
+def _budgeted(workspace: Workspace, kind: BulkJobKind, found: list[Booking], now: datetime,
+              more: bool, skipped: list[bulk_selection.Skipped]) -> Plan:
+    """A retry's plan: each host's changes cut to what the host has left today."""
     connection = connection_of(workspace)
     connected = connection.zoom_email if connection else None
     budgets = daily_budget.use_today(workspace.id, connection, now)
@@ -116,7 +142,7 @@ def plan(workspace: Workspace, kind: BulkJobKind, now: datetime | None = None) -
     per_host: dict[str, list[int]] = {}
     left_out: dict[str, int] = {}
     not_capped = 0
-    for booking in found[:MAX_BOOKINGS]:
+    for booking in found:
         if not _changes_meeting(booking):
             taken.append(booking.id)
             not_capped += 1
@@ -134,12 +160,13 @@ def plan(workspace: Workspace, kind: BulkJobKind, now: datetime | None = None) -
                         daily_budget.of_host(budgets, key, connected, now).remaining,
                         left_out.get(key, 0))
               for key in sorted(set(per_host) | set(left_out))]
-    return Plan(kind, sorted(taken), shares, not_capped, len(found) > MAX_BOOKINGS)
+    return Plan(kind, sorted(taken), shares, not_capped, more, skipped)
 
 
-def start(workspace: Workspace, user: User, kind: BulkJobKind, token: str) -> BulkJob:
+def start(workspace: Workspace, user: User, kind: BulkJobKind, token: str,
+          selected: list[int] | None = None) -> BulkJob:
     """Start the job the operator confirmed; refused if the plan is no longer what they saw."""
-    current = plan(workspace, kind)
+    current = plan(workspace, kind, selected=selected)
     if token != current.token:
         raise ServiceError("What this would do has changed since it was shown (other work "
                            "ran meanwhile); check the new numbers and confirm again.",
@@ -155,13 +182,25 @@ def start(workspace: Workspace, user: User, kind: BulkJobKind, token: str) -> Bu
         db.session.flush()
         record(workspace.id, Actor.of_user(user), f"bulk.{kind.value}",
                ("bulk_job", job.id, TITLES[kind]), bookings=job.total,
-               budget=job.budget)
+               budget=job.budget, skipped=len(current.skipped))
     return job
 
 
 def recent(workspace_id: int, limit: int = 3) -> list[BulkJob]:
     return list(db.session.scalars(select(BulkJob).where(BulkJob.workspace_id == workspace_id)
                                    .order_by(BulkJob.id.desc()).limit(limit)))
+
+
+def unfinished(workspace_id: int, kinds: frozenset[BulkJobKind],
+               also: int | None = None) -> list[BulkJob]:
+    """The workspace's running jobs of ``kinds`` (and job ``also``, however it stands),
+    oldest first: a page shows their bars again after a reload."""
+    shown = BulkJob.finished_at.is_(None)
+    if also is not None:
+        shown = shown | (BulkJob.id == also)
+    return list(db.session.scalars(select(BulkJob).where(
+        BulkJob.workspace_id == workspace_id, BulkJob.kind.in_([k.value for k in kinds]), shown)
+        .order_by(BulkJob.id).limit(10)))
 
 
 def get(workspace_id: int, job_id: int) -> BulkJob | None:
@@ -186,13 +225,17 @@ def _one(job: BulkJob, workspace: Workspace, actor: Actor, booking_id: int) -> s
     if booking is None or booking.workspace_id != workspace.id:
         return "the booking no longer exists"
     try:
-        if job.kind == BulkJobKind.RETRY_FAILED:
-            bookings.retry(workspace, actor, booking)
-        else:
-            bookings.resync(workspace, actor, booking)
+        _WORK[BulkJobKind(job.kind)](workspace, actor, booking)
     except ServiceError as error:
         return f"{booking.external_ref}: {error.message}"
     return None
+
+
+# Each kind's work on one booking: the service call its own button makes.
+_WORK = {BulkJobKind.RETRY_FAILED: bookings.retry, BulkJobKind.RETRY_SELECTED: bookings.retry,
+         BulkJobKind.RESYNC_UPCOMING: bookings.resync,
+         BulkJobKind.RESYNC_SELECTED: bookings.resync,
+         BulkJobKind.CANCEL_SELECTED: bookings.cancel}
 
 
 def _close_abandoned(now: datetime) -> None:
@@ -204,7 +247,7 @@ def _close_abandoned(now: datetime) -> None:
         return
     db.session.execute(update(BulkJob).where(abandoned).values(
         errors=BulkJob.total - BulkJob.done, finished_at=now,
-        last_error="a worker stopped before counting part of it; Retry all failed again "
+        last_error="a worker stopped before counting part of it; starting it again "
                    "shows what is left"))
     db.session.commit()
 
