@@ -80,8 +80,9 @@
     el.querySelectorAll(".row-menu").forEach(function (menu) { menu.remove(); });
     el.querySelectorAll("time.countdown").forEach(function (t) { t.textContent = t.getAttribute("datetime"); });
     var parts = [el.className.replace(/\s*just-changed/, ""), el.textContent.replace(/\s+/g, " ").trim()];
-    el.querySelectorAll(".sig, a[href], form[action]").forEach(function (part) {
-      parts.push(part.className + (part.getAttribute("href") || part.getAttribute("action") || ""));
+    el.querySelectorAll(".sig, a[href], form[action], button[formaction]").forEach(function (part) {
+      parts.push(part.className + (part.getAttribute("href") || part.getAttribute("action") ||
+                                   part.getAttribute("formaction") || ""));
     });
     return parts.join("|");
   }

@@ -5,7 +5,7 @@ share is in ``rendering``, so neither imports the other.
 """
 
 # Importing the route modules attaches their views to ``bp``.
-from dashboard.bookings import actions, downloads, routes  # noqa: F401
+from dashboard.bookings import actions, bulk, downloads, routes  # noqa: F401
 from dashboard.bookings.blueprint import bp
 
 __all__ = ["bp"]

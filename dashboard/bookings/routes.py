@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from dashboard.access import current_workspace, requires
 from dashboard.bookings.blueprint import bp
+from dashboard.bookings.bulk import shown_jobs
 from dashboard.bookings.forms import BookingFilterForm
 from dashboard.bookings.rendering import (
     ROW,
@@ -24,7 +25,7 @@ from dashboard.bookings.table import live_poll, pager, table_bits
 from dashboard.htmx import fragment, is_htmx, page_or_partial, with_out_of_band
 from dashboard.models import Permission, Workspace
 from dashboard.orm import utcnow
-from dashboard.services import ServiceError, bookings
+from dashboard.services import ServiceError, bookings, bulk_jobs
 from dashboard.services.booking_input import local_time
 from dashboard.services.live_rows import (
     changed_since,
@@ -104,6 +105,8 @@ def index() -> Response:
                        cap=COUNT_CAP, descending=descending, paged=paged),
         "live": live_poll(table.base, ids, newest_id(), utcnow(), bool(rows.polling))
         if valid else None}
+    if not is_htmx():  # the bars sit above the table: htmx swaps only the table
+        context.update(jobs=shown_jobs(workspace.id), job_titles=bulk_jobs.TITLES)
     response = page_or_partial("pages/bookings.html", "partials/booking_table.html",
                                200 if valid else 422, **context)
     if is_htmx():
