@@ -47,5 +47,7 @@
 
   // Rows swapped in (a poll, an action's answer, another page) get their ticks back.
   document.addEventListener("htmx:load", refresh);
+  // Ticks the browser restored (back to the page) count as picked.
+  boxes().forEach(function (box) { if (box.checked) { picked[box.value] = true; } });
   refresh();
 }());
