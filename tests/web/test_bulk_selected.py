@@ -228,7 +228,6 @@ def test_another_workspaces_booking_is_never_acted_on(app, client, auth, picked)
         assert db.session.get(Booking, picked.ids["other"]).state == "active"
 
 
-
 def test_a_rows_own_button_without_javascript_posts_the_bars_csrf_field(app, client, auth,
                                                                         picked):
     auth.sign_in_as(picked.operator)
@@ -244,3 +243,13 @@ def test_a_rows_own_button_without_javascript_posts_the_bars_csrf_field(app, cli
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Operation).where(
             Operation.booking_id == failed, Operation.state == "queued")) == 1
+
+
+def test_rows_the_live_poll_sends_keep_their_checkbox(client, auth, picked):
+    auth.sign_in_as(picked.operator)
+    failed = picked.ids["failed"][0]
+    body = client.get(f"/bookings/live?ids={failed}&after=0&since=0",
+                      headers={"HX-Request": "true"}).data.decode()
+    assert f'<tbody id="booking-{failed}"' in body and 'hx-swap-oob="true"' in body
+    assert (f'<input type=checkbox form=bulk-selected name=id value={failed} '
+            f'aria-labelledby="sel t{failed}">') in body
