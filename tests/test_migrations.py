@@ -71,11 +71,11 @@ def test_bookings_made_before_the_search_index_are_found_by_it(migrating_app):
         "Booked long ago"]
 
 
-def test_bulk_jobs_take_the_selected_kinds_after_0015_and_no_others(migrating_app):
+def test_bulk_jobs_take_the_selected_kinds_after_0016_and_no_others(migrating_app):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    upgrade(revision="0014")
+    upgrade(revision="0015")
     old_check = [c["sqltext"] for c in inspect(db.engine).get_check_constraints("bulk_jobs")]
     assert not any("cancel_selected" in check for check in old_check)
     upgrade()
@@ -94,6 +94,6 @@ def test_bulk_jobs_take_the_selected_kinds_after_0015_and_no_others(migrating_ap
     with pytest.raises(IntegrityError):
         db.session.execute(insert, {"w": workspace.id, "kind": "everything"})
     db.session.rollback()
-    downgrade(revision="0014")
+    downgrade(revision="0015")
     assert not any("cancel_selected" in c["sqltext"]
                    for c in inspect(db.engine).get_check_constraints("bulk_jobs"))
