@@ -7,11 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
+from dashboard.bookings.table import POLL_IDLE
 from tests.databases import unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# What the page shows after an idle table's next poll (every POLL_IDLE = 5 s) must be waited
+# for longer than one interval: the default 5 s raced the poll on a loaded machine.
+expect.set_options(timeout=(POLL_IDLE + 7) * 1000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
