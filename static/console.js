@@ -158,14 +158,22 @@
     }
   });
 
-  /* A row's last link (to the booking's page, which offers everything) becomes the button
-     of its menu once this script runs. */
+  /* Each row gets the button of its menu here, after its one due action: a link to the
+     booking's page (which offers everything), as its title is. Without this script the
+     title is that link; 50 rows do not carry a second one each. */
   function enhance(root) {
     if (!root.querySelectorAll) { return; }
     var rows = root.matches("tbody.booking") ? [root] : root.querySelectorAll("tbody.booking");
     Array.prototype.forEach.call(rows, function (row) {
-      var link = row.querySelector("a.menu");
-      if (!link || link.id) { return; }
+      var title = row.querySelector("tr > td:nth-child(2) > a");
+      var cell = row.querySelector("tr > td:last-child");
+      if (!title || !cell || row.querySelector("a.menu")) { return; }
+      var link = document.createElement("a");
+      link.href = title.getAttribute("href");
+      link.className = "menu";
+      link.setAttribute("aria-label", "Actions");
+      link.textContent = "\u22ef";
+      cell.appendChild(link);
       link.id = "menu-button-" + row.id.replace("booking-", "");
       link.setAttribute("role", "button");
       link.setAttribute("aria-haspopup", "menu");

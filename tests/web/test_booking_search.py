@@ -17,7 +17,7 @@ from tests.booking_builders import add_booking
 def _found(client, term: str) -> list[str]:
     response = client.get("/bookings", query_string={"q": term, "since": ""})
     assert response.status_code == 200, response.data[:300]
-    titles = r'<a href="/bookings/\d+"(?: id=t\d+)?>([^<]+)</a>'
+    titles = r"<a href=\"?/bookings/\d+\"?(?: id=t\d+)?>([^<]+)</a>"
     return sorted(re.findall(titles, response.data.decode()))
 
 
