@@ -39,17 +39,12 @@ def _kind() -> BulkJobKind:
 
 
 def _ids() -> list[int]:
-    """The ticked booking ids: numbers, at least one, at most a job's worth."""
+    """The ticked booking ids as numbers (how many may be ticked is the service's rule:
+    ``bulk_selection.choose``)."""
     raw = request.form.getlist("id")
-    if not raw:
-        raise BadSelection("Select at least one booking first.")
     if not all(value.isdigit() and 0 < int(value) < 2**31 for value in raw):
         raise BadSelection("The selected bookings must be booking numbers.", 400)
-    ids = list(dict.fromkeys(int(value) for value in raw))
-    if len(ids) > bulk_jobs.MAX_BOOKINGS:
-        raise BadSelection(f"Select at most {bulk_jobs.MAX_BOOKINGS} bookings at a time "
-                           f"({len(ids)} were selected).")
-    return ids
+    return list(dict.fromkeys(int(value) for value in raw))
 
 
 def _confirm_page(kind: BulkJobKind, ids: list[int], status: int = 200,
@@ -73,6 +68,8 @@ def bulk_confirm() -> Response:
         return _confirm_page(_kind(), _ids())
     except BadSelection as bad:
         return error_response(bad.status, bad.message, "ids")
+    except ServiceError as error:  # none ticked, or more than a job takes
+        return error_response(error.status, error.message, error.field)
 
 
 @bp.route("/bulk/start", methods=["POST"])
@@ -86,6 +83,8 @@ def bulk_start() -> Response:
         job = bulk_jobs.start(current_workspace(), current_user, kind,
                               request.form.get("plan", ""), selected=ids)
     except ServiceError as error:
+        if error.field == "ids":  # none ticked, or more than a job takes
+            return error_response(error.status, error.message, error.field)
         return _confirm_page(kind, ids, error.status, error.message)
     return redirect_to(url_for("bookings.index", job=job.id) + f"#bulk-job-{job.id}")
 
