@@ -16,9 +16,12 @@ class WebhookEvent(db.Model):
     __tablename__ = "webhook_events"
     __table_args__ = (
         # The sync health page's window of recent events: matched to the workspace, or
-        # (not applied yet) carrying its Zoom account's id.
+        # (not applied yet) carrying its Zoom account's id. Only matched events: they
+        # arrive unmatched, so the insert Zoom waits for does not write this index.
         # (Its leading column also serves the foreign key's ON DELETE SET NULL.)
-        Index("ix_webhook_events_workspace_received", "workspace_id", "received_at"),
+        Index("ix_webhook_events_workspace_received", "workspace_id", "received_at",
+              sqlite_where=text("workspace_id IS NOT NULL"),
+              postgresql_where=text("workspace_id IS NOT NULL")),
         Index("ix_webhook_events_account_received", "zoom_account_id", "received_at"),
         # The worker's queue, oldest first: only the events not applied yet, so the index
         # stays the size of the queue and applying one takes it out.

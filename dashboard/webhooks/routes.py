@@ -18,6 +18,12 @@ from dashboard.zoom.webhooks import MAX_BODY, Rejected, UrlValidation, dedupe_ke
 log = logging.getLogger(__name__)
 
 
+def _answer(status: str) -> Response:
+    """``{"status": ...}`` without ``jsonify``'s serializer: Zoom waits for it, and it was
+    a sixth of the route's own work."""
+    return Response(b'{"status":"%s"}\n' % status.encode(), mimetype="application/json")
+
+
 def _error(status: int, message: str) -> Response:
     response = jsonify({"error": message})
     response.status_code = status
@@ -57,4 +63,4 @@ def zoom() -> Response:
     WEBHOOK_EVENTS.labels("received" if is_new else "duplicate").inc()
     if not is_new:
         webhook_tallies.count("duplicate")
-    return jsonify({"status": "received" if is_new else "duplicate"})
+    return _answer("received" if is_new else "duplicate")
