@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(os.environ, instance_path, overrides))
     configure_logging(app)
+    mount_zoom_webhooks(app)
     apply_proxy_fix(app)
     register_extensions(app)
     register_url_converters(app)
@@ -57,6 +58,13 @@ def configure_logging(app: Flask) -> None:
     log_format.init_app(app)
     logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
     log_redaction.install("werkzeug")  # the dev server's access log: no OAuth code in it
+
+
+def mount_zoom_webhooks(app: Flask) -> None:
+    """Zoom's webhooks ahead of the app's views (inside ProxyFix): see ``webhooks.receiver``."""
+    from dashboard import webhooks
+
+    webhooks.mount(app)
 
 
 def apply_proxy_fix(app: Flask) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, request
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.wrappers import Response
@@ -43,7 +43,8 @@ class ContextFilter(logging.Filter):
     """Adds ``request_id`` and ``operation_id`` (None outside a request or an operation)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id") if has_request_context() else None
+        # The app context's, not the request's: Zoom's webhooks are answered in one alone.
+        record.request_id = g.get("request_id") if has_app_context() else None
         record.operation_id = _operation_id.get()
         return True
 
@@ -95,6 +96,11 @@ def install_handler(log_format: str) -> None:
     handler.setFormatter(_formatter(log_format))
 
 
+def request_id(sent: str) -> str:
+    """The id a request is logged under: a proxy's well-formed ``X-Request-ID``, or a new one."""
+    return sent if _WELL_FORMED_ID.fullmatch(sent) else uuid.uuid4().hex
+
+
 def init_app(app: Flask) -> None:
     install_handler(app.config["LOG_FORMAT"])
     # The root handler speaks for the app's logger too: Flask's own would say it twice.
@@ -102,8 +108,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def name_the_request() -> None:
-        sent = request.headers.get("X-Request-ID", "")
-        g.request_id = sent if _WELL_FORMED_ID.fullmatch(sent) else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-ID", ""))
 
     @app.after_request
     def tell_the_request_id(response: Response) -> Response:

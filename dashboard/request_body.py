@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
+from werkzeug import Request
 
 
-def read_limited(limit: int) -> bytes | None:
+def read_limited(request: Request, limit: int) -> bytes | None:
     """The raw body, or None when it is larger than ``limit`` bytes.
 
     A chunked body has no Content-Length to check up front: at most one byte past the

@@ -39,8 +39,7 @@ def _is_static_file() -> bool:
     return endpoint == "static" or endpoint.endswith(".static")
 
 
-def init_app(app: Flask) -> None:
-    """Add the headers to every answer of ``app``; forms may post to Zoom's consent page."""
+def _always(app: Flask) -> list[tuple[str, str]]:
     from dashboard.zoom.extension import endpoints_from_config
 
     always = [("Content-Security-Policy",
@@ -49,7 +48,17 @@ def init_app(app: Flask) -> None:
               ("X-Frame-Options", "DENY")]
     if app.config["SESSION_COOKIE_SECURE"]:
         always.append(("Strict-Transport-Security", "max-age=31536000"))
-    not_static = [*always, ("Cache-Control", "no-store")]
+    return always
+
+
+def answer_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers of any answer but a static file's (for answers made outside a view)."""
+    return [*_always(app), ("Cache-Control", "no-store")]
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every answer of ``app``; forms may post to Zoom's consent page."""
+    always, not_static = _always(app), answer_headers(app)
 
     @app.after_request
     def _headers(response: Response) -> Response:

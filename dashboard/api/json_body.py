@@ -24,7 +24,7 @@ def json_body() -> Any:
         abort(413, "The request body must be at most 64 KiB.")
     if not request.is_json:
         abort(415)
-    raw = read_limited(MAX_BODY)
+    raw = read_limited(request, MAX_BODY)
     if raw is None:
         abort(413, "The request body must be at most 64 KiB.")
     try:

@@ -1,7 +1,7 @@
-"""Zoom's signed webhooks into Lakesis."""
+"""Zoom's signed webhooks into Lakesis: ``receiver`` serves them ahead of the app's views;
+the blueprint holds no view, only the prefix under which any other address answers JSON."""
 
-# Importing the route module attaches its views to ``bp``.
-from dashboard.webhooks import routes  # noqa: F401
 from dashboard.webhooks.blueprint import bp
+from dashboard.webhooks.receiver import mount
 
-__all__ = ["bp"]
+__all__ = ["bp", "mount"]

@@ -448,3 +448,62 @@ def test_app_deauthorized_with_retention_keeps_the_stored_events_as_they_were(
     assert events["meeting.updated"].payload["operator_id"] == ZOOM_USER_ID
     assert events["meeting.started"].payload["object"]["id"] == "81047304804"
     assert events["app_deauthorized"].payload["user_id"] == ZOOM_USER_ID
+
+
+# --- the receiver in front of the app (dashboard/webhooks/receiver.py) ------------------
+
+
+def test_the_answer_carries_the_security_headers_and_the_request_id(app, client, secret, zoom):
+    raw = compact(meeting_event())
+    sent = _post(client, raw, signed_headers(secret, raw) | {"X-Request-ID": "proxy-id.1"})
+    made = _post(client, compact(meeting_event("meeting.ended")), {})
+    for response in (sent, made):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert sent.headers["X-Request-ID"] == "proxy-id.1"
+    assert len(made.headers["X-Request-ID"]) == 32  # made up: the 401 had none sent
+    assert made.status_code == 401 and made.get_json() == {
+        "error": "invalid signature or stale timestamp"}
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_another_method_is_a_json_405_naming_post(client, method):
+    response = client.open(URL, method=method)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.get_json() == {"error": "This address does not accept that method."}
+
+
+def test_another_address_under_webhooks_is_still_the_apps_json_404(client):
+    response = client.post("/webhooks/zoom/extra", data=b"{}", csrf=False)
+    assert response.status_code == 404
+    assert response.get_json()["error"]
+
+
+def test_a_failure_while_storing_is_a_json_500_logged_with_the_request_id(
+        app, client, secret, zoom, monkeypatch, caplog):
+    from dashboard.services import webhook_events
+
+    def broken(*_args):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(webhook_events, "store", broken)
+    raw = compact(meeting_event())
+    response = _post(client, raw, signed_headers(secret, raw) | {"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "Something went wrong on our side. It has been logged."}
+    [record] = [r for r in caplog.records if r.name == "dashboard.webhooks.receiver"]
+    assert record.exc_info and record.request_id == "req-500"
+    assert _count(app) == 0
+
+
+def test_the_receiver_sits_inside_proxy_fix(tmp_path):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from dashboard import create_app
+
+    app = create_app({"LAKESIS_ENV": "testing", "TRUSTED_PROXY_HOPS": 1,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert type(app.wsgi_app.app).__name__ == "_Receiver"
