@@ -11,8 +11,8 @@ from dashboard.zoom.extension import ZoomExtension
 
 def schema_of_models(name: str | None, type_: str, parent_names: dict) -> bool:
     """What Alembic compares with the models: not the bookings search's own schema, one
-    per database (``models.booking_search``, migration 0014): SQLite's FTS table with its
-    shadow tables, PostgreSQL's trigram indexes."""
+    per database (``models.booking_search``, migrations 0014 and 0018): SQLite's FTS table
+    with its shadow tables, PostgreSQL's trigram index."""
     if name is None:
         return True
     if type_ == "table":

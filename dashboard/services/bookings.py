@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, load_only
 from sqlalchemy.sql.elements import ColumnElement
@@ -283,9 +283,15 @@ def _filtered(workspace: Workspace, filters: BookingFilters) -> Select:
 def _matching(term: str) -> ColumnElement[bool]:
     """Bookings whose title, customer, email or reference hold ``term``, through the index
     that serves it (``models.booking_search``): SQLite's FTS table, PostgreSQL's trigram
-    indexes under ILIKE."""
-    if len(term) >= booking_search.MIN_LENGTH and db.session.get_bind().dialect.name == "sqlite":
+    index under ILIKE."""
+    dialect = db.session.get_bind().dialect.name
+    if len(term) >= booking_search.MIN_LENGTH and dialect == "sqlite":
         return booking_search.fts_match(Booking.id, term)
+    if dialect == "postgresql":
+        # Written into the SQL, not bound: psycopg prepares a statement run five times, and
+        # PostgreSQL's generic plan for "ILIKE $1" cannot tell a rare term from a common one.
+        pattern = literal("%" + re.sub(r"([/%_])", r"/\1", term) + "%", literal_execute=True)
+        return booking_search.search_text(Booking.__table__).ilike(pattern, escape="/")
     return or_(*(getattr(Booking, column).icontains(term, autoescape=True)
                  for column in booking_search.SEARCHED))
 
