@@ -20,7 +20,7 @@ from dashboard.bookings.rendering import (
     reschedule_form,
     row_context,
 )
-from dashboard.bookings.row_view import row_views
+from dashboard.bookings.row_cache import rendered_rows
 from dashboard.bookings.table import live_poll, pager, table_bits
 from dashboard.htmx import fragment, is_htmx, page_or_partial, with_out_of_band
 from dashboard.models import Permission, Workspace
@@ -100,7 +100,7 @@ def index() -> Response:
     ids = [b.id for b in page.bookings]
     context = {
         "form": form, "filter_args": args, "zone": zone, "valid": valid, "table": table,
-        "views": row_views(page.bookings, rows, zone),
+        "row_html": rendered_rows(page.bookings, rows, zone, table),
         "pager": pager(table.base, args, page, at=_position() if paged else 1, total=total,
                        cap=COUNT_CAP, descending=descending, paged=paged),
         "live": live_poll(table.base, ids, newest_id(), utcnow(), bool(rows.polling))
@@ -138,11 +138,12 @@ def live() -> Response:
     ids, after, since = _poll_args()
     now = utcnow()
     changed = changed_since(workspace.id, ids, since)
-    found = bookings.many(workspace, changed)
+    found = bookings.table_rows(workspace, changed)
     rows = live_rows(found)
     table = table_bits(may_operate())
     return fragment(
-        "partials/booking_poll.html", views=row_views(found, rows, workspace.timezone),
+        "partials/booking_poll.html",
+        row_html=rendered_rows(found, rows, workspace.timezone, table, oob=True),
         table=table, fresh=new_after(workspace.id, after),
         live=live_poll(table.base, ids, after, now, in_flight(ids)))
 

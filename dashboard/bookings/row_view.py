@@ -6,7 +6,6 @@ cell); here each row is a handful of attribute reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,7 +20,6 @@ from dashboard.models import (
     MeetingDrift,
     MeetingStatus,
 )
-from dashboard.services import drift as drifts
 from dashboard.services import error_causes
 from dashboard.services.booking_actions import BookingActions, offered_actions
 from dashboard.services.live_rows import LiveRows
@@ -110,13 +108,3 @@ def row_view(booking: Booking, rows: LiveRows, zone: str | ZoneInfo,
         note=meeting.note, join_url=meeting.join_url,
         join_digits=_digits(meeting.zoom_meeting_id), live=booking.id in rows.polling,
         primary=primary, actions=actions, attention=attention(found))
-
-
-def row_views(bookings: Iterable[Booking], rows: LiveRows, zone: str) -> list[RowView]:
-    try:
-        clock: str | ZoneInfo = ZoneInfo(zone)
-    except (ValueError, KeyError):  # in_zone falls back to UTC, row by row
-        clock = zone
-    bookings = list(bookings)
-    found = drifts.open_drifts(booking.id for booking in bookings)
-    return [row_view(booking, rows, clock, found.get(booking.id)) for booking in bookings]

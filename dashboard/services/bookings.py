@@ -8,13 +8,14 @@ failure leaves nothing in the session. What an operator may do to a booking is d
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, load_only
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard import plain_text
@@ -238,12 +239,12 @@ class BookingFilters:
 
 @dataclass(frozen=True)
 class BookingPage:
-    bookings: list[Booking]
+    bookings: list[Any]  # Bookings, or TableBookings for the table
     next_cursor: str | None
     previous_cursor: str | None = None
 
 
-def _cursor(booking: Booking) -> str:
+def _cursor(booking: Booking | TableBooking) -> str:
     return f"{booking.start_at.timestamp():.0f}_{booking.id}"
 
 
@@ -305,17 +306,50 @@ def count_bookings(workspace: Workspace, filters: BookingFilters, cap: int = 10_
     return db.session.scalar(select(func.count()).select_from(query.limit(cap).subquery())) or 0
 
 
-# What a row of the operators' table reads (dashboard/bookings/row_view.py): loading the
-# rest of each booking and meeting was a third of the page's database time. Reading
-# anything else raises, rather than loading it row by row.
-_TABLE_ROW = (
-    load_only(Booking.id, Booking.workspace_id, Booking.title, Booking.external_ref,
-              Booking.customer_name, Booking.customer_email, Booking.host_email,
-              Booking.start_at, Booking.duration_minutes, Booking.state, raiseload=True),
-    contains_eager(Booking.meeting).load_only(
-        Meeting.id, Meeting.booking_id, Meeting.status, Meeting.zoom_meeting_id,
-        Meeting.join_url, Meeting.note, Meeting.last_error, Meeting.error_code,
-        raiseload=True))
+class TableMeeting(NamedTuple):
+    id: int
+    booking_id: int
+    status: str
+    zoom_meeting_id: int | None
+    join_url: str | None
+    note: str | None
+    last_error: str | None
+    error_code: int | None
+
+
+class TableBooking(NamedTuple):
+    """What a row of the operators' table reads (``bookings/row_view.py``), as plain values:
+    built from one Core query, cheap to hash, read like a Booking and its meeting."""
+
+    id: int
+    workspace_id: int
+    title: str
+    external_ref: str
+    customer_name: str
+    customer_email: str
+    host_email: str | None
+    start_at: datetime
+    duration_minutes: int
+    state: str
+    meeting: TableMeeting
+
+
+_BOOKING_COLUMNS = tuple(getattr(Booking, name) for name in TableBooking._fields[:-1])
+_MEETING_COLUMNS = tuple(getattr(Meeting, name) for name in TableMeeting._fields)
+_SPLIT = len(_BOOKING_COLUMNS)
+
+
+def _table_booking(row: Sequence[Any]) -> TableBooking:
+    return TableBooking(*row[:_SPLIT], TableMeeting(*row[_SPLIT:]))
+
+
+def table_rows(workspace: Workspace, ids: list[int]) -> list[TableBooking]:
+    """The workspace's bookings among ``ids`` as table rows, in id order."""
+    if not ids:
+        return []
+    return [_table_booking(row) for row in db.session.execute(
+        select(*_BOOKING_COLUMNS, *_MEETING_COLUMNS).join(Meeting, Meeting.booking_id == Booking.id)
+        .where(Booking.workspace_id == workspace.id, Booking.id.in_(ids)).order_by(Booking.id))]
 
 
 def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | None = None,
@@ -323,10 +357,12 @@ def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | N
                   table_rows: bool = False) -> BookingPage:
     """Sorted by start time (``descending``: latest first), keyset-paginated: a deep page
     costs what the first one does. ``cursor`` asks for the page after a row, ``before`` for
-    the page before one. ``table_rows``: only what the bookings table shows is loaded."""
+    the page before one. ``table_rows``: TableBookings (what the bookings table shows, read
+    without the ORM) instead of Bookings."""
     # One join serves both the status filter and loading each booking's meeting.
-    query = _filtered(workspace, filters).join(Booking.meeting).options(
-        *(_TABLE_ROW if table_rows else (contains_eager(Booking.meeting),)))
+    query = _filtered(workspace, filters).join(Booking.meeting)
+    query = (query.with_only_columns(*_BOOKING_COLUMNS, *_MEETING_COLUMNS) if table_rows
+             else query.options(contains_eager(Booking.meeting)))
     backwards = before is not None and not cursor
     mark = _after(before if backwards else cursor)
     # Walking back through an ascending list is walking forward through a descending one.
@@ -345,7 +381,9 @@ def list_bookings(workspace: Workspace, filters: BookingFilters, cursor: str | N
                 and_(Booking.start_at == start, Booking.id > booking_id)))
     order = (Booking.start_at.desc(), Booking.id.desc()) if down else (Booking.start_at,
                                                                         Booking.id)
-    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+    found = db.session.execute(query.order_by(*order).limit(limit + 1))
+    rows: list[Any] = ([_table_booking(row) for row in found] if table_rows
+                       else list(found.scalars().unique()))
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from dashboard.bookings.forms import BookingFilterForm
 from dashboard.extensions import db
-from dashboard.models import AuditEvent, Booking, Operation, Workspace
+from dashboard.models import AuditEvent, Booking, Meeting, Operation, Workspace
 from dashboard.orm import utcnow
 from tests.booking_builders import add_booking
 
@@ -578,3 +578,69 @@ def test_a_page_of_50_rows_is_at_most_40_kb_and_one_request_polls_them_all(app, 
     assert page.count(b"<input type=checkbox form=bulk-selected name=id") == 50
     assert len(page) <= 40 * 1024, len(page)
     assert page.count(b'id="live-poll"') == 1 and b"every 2s" not in page
+
+
+# --- rows kept as HTML for the values that made them (bookings/row_cache.py) ------------
+
+
+def _row_of(page: str, booking_id: int) -> str:
+    match = re.search(rf'<tbody id="booking-{booking_id}".*?</tbody>', page, re.S)
+    assert match, f"no row {booking_id}"
+    return match.group(0)
+
+
+def test_a_row_changed_underneath_is_shown_changed_even_without_updated_at(
+        app, client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    assert "Follow-up with Bea" in client.get("/bookings").get_data(as_text=True)
+    with app.app_context():  # as a bulk UPDATE would: updated_at is left alone
+        db.session.execute(db.update(Booking).where(Booking.id == booked["scheduled"])
+                           .values(title="Renamed call"))
+        db.session.execute(db.update(Meeting).where(Meeting.booking_id == booked["scheduled"])
+                           .values(status="failed", last_error="Zoom said no"))
+        db.session.commit()
+    row = _row_of(client.get("/bookings").get_data(as_text=True), booked["scheduled"])
+    assert "Renamed call" in row and "Follow-up" not in row
+    assert "Failed" in row and ">Retry</button>" in row
+
+
+def test_the_same_rows_are_not_shared_between_an_operator_and_support(
+        client, auth, world, booked):
+    auth.sign_in_as(world.operator)
+    operator_row = _row_of(client.get("/bookings").get_data(as_text=True), booked["failed"])
+    assert "type=checkbox" in operator_row and ">Retry</button>" in operator_row
+    auth.sign_in_as(world.support)
+    support_row = _row_of(client.get("/bookings").get_data(as_text=True), booked["failed"])
+    assert "checkbox" not in support_row and "<button" not in support_row
+
+
+def test_an_open_drift_and_work_on_its_way_change_the_row(app, client, auth, world, booked):
+    from dashboard.models import MeetingDrift
+
+    auth.sign_in_as(world.operator)
+    before = _row_of(client.get("/bookings").get_data(as_text=True), booked["scheduled"])
+    assert "Needs attention" not in before
+    with app.app_context():
+        db.session.add(MeetingDrift(workspace_id=world.acme.id, booking_id=booked["scheduled"],
+                                    kind="deleted", detected_by="webhook", changes={}))
+        db.session.commit()
+    drifted = _row_of(client.get("/bookings").get_data(as_text=True), booked["scheduled"])
+    assert "Needs attention" in drifted and ">Recreate</button>" in drifted
+    with app.app_context():
+        db.session.add(Operation(workspace_id=world.acme.id, booking_id=booked["scheduled"],
+                                 kind="create", state="queued", requested_by="test"))
+        db.session.commit()
+    queued = _row_of(client.get("/bookings").get_data(as_text=True), booked["scheduled"])
+    assert "Queued" in queued and "<button" not in queued and "is-live" in queued
+
+
+def test_the_kept_rows_are_bounded(app, client, auth, world, booked, monkeypatch):
+    from dashboard.bookings import row_cache
+
+    monkeypatch.setattr(row_cache, "KEPT", 2)
+    app.extensions.pop("booking_rows", None)
+    auth.sign_in_as(world.operator)
+    page = client.get("/bookings").get_data(as_text=True)
+    assert len(app.extensions["booking_rows"]) <= 2
+    assert all(f'id="booking-{booked[name]}"' in page
+               for name in ("scheduled", "pending", "failed"))
