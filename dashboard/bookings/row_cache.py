@@ -4,8 +4,8 @@ A row is a pure function of what it shows: the booking and its meeting as read
 (``services.bookings.TableBooking``), its open Zoom work, whether it is watched, its open
 drift (kind and wording), the workspace's time zone and who is looking (operator or not).
 Those values are the key, so a changed booking is a new key and never an old row; and
-the table, read again every few seconds by every operator, renders only what changed.
-Working each row out and rendering it was half of the page's cost.
+the table, read again and again by every operator, renders only what changed. Working
+each row out and rendering it was a third of the page's cost.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from markupsafe import Markup
 
+from dashboard.bookings.rendering import ROW
 from dashboard.bookings.row_view import attention, row_view
 from dashboard.bookings.table import TableBits
 from dashboard.services import drift as drifts
 from dashboard.services.bookings import TableBooking
 from dashboard.services.live_rows import LiveRows
 
-ROW = "partials/booking_row.html"
 KEPT = 2_000  # rows (40 pages); about 1 KB each. Full, it starts again.
 
 

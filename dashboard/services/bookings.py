@@ -307,8 +307,6 @@ def count_bookings(workspace: Workspace, filters: BookingFilters, cap: int = 10_
 
 
 class TableMeeting(NamedTuple):
-    id: int
-    booking_id: int
     status: str
     zoom_meeting_id: int | None
     join_url: str | None

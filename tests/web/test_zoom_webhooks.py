@@ -482,19 +482,23 @@ def test_another_address_under_webhooks_is_still_the_apps_json_404(client):
 
 
 def test_a_failure_while_storing_is_a_json_500_logged_with_the_request_id(
-        app, client, secret, zoom, monkeypatch, caplog):
+        app, client, secret, zoom, monkeypatch, capsys):
+    from dashboard import log_format
     from dashboard.services import webhook_events
 
     def broken(*_args):
         raise RuntimeError("database went away")
 
+    log_format.install_handler("json")  # Alembic's fileConfig may have replaced it
     monkeypatch.setattr(webhook_events, "store", broken)
     raw = compact(meeting_event())
+    capsys.readouterr()
     response = _post(client, raw, signed_headers(secret, raw) | {"X-Request-ID": "req-500"})
     assert response.status_code == 500
     assert response.get_json() == {"error": "Something went wrong on our side. It has been logged."}
-    [record] = [r for r in caplog.records if r.name == "dashboard.webhooks.receiver"]
-    assert record.exc_info and record.request_id == "req-500"
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+    [logged] = [line for line in lines if line["logger"] == "dashboard.webhooks.receiver"]
+    assert logged["request_id"] == "req-500" and "database went away" in logged["exc_info"]
     assert _count(app) == 0
 
 
