@@ -48,11 +48,12 @@ def _filters(workspace: Workspace, form: BookingFilterForm) -> bookings.BookingF
                                    sync_since=form.sync_since(utcnow()))
 
 
-def _page(workspace: Workspace, form: BookingFilterForm,
-          descending: bool) -> tuple[bookings.BookingPage, bool, int | None]:
+def _page(workspace: Workspace, form: BookingFilterForm, descending: bool,
+          at: int) -> tuple[bookings.BookingPage, bool, int | None]:
     """The page of bookings the filter asks for, whether the filter was understood, and how
     many bookings it matches: up to COUNT_CAP, or None when only scanning could tell (a
-    search with more than one page: counting would cost many pages)."""
+    search with more than one page: counting would cost many pages) or when the page
+    (its first row at ``at``) lies past COUNT_CAP ("of 1,000+" says nothing there)."""
     if not form.validate():  # listing everything under a filter not understood would mislead
         return bookings.BookingPage([], None), False, 0
     filters = _filters(workspace, form)
@@ -66,7 +67,8 @@ def _page(workspace: Workspace, form: BookingFilterForm,
         form.form_errors.append(error.message)
         page, valid = bookings.list_bookings(workspace, filters, None, PAGE_SIZE,
                                              descending=descending, table_rows=True), False
-    if filters.search and (page.next_cursor or page.previous_cursor):
+    if (filters.search and (page.next_cursor or page.previous_cursor)) or (
+            at + PAGE_SIZE > COUNT_CAP):
         return page, valid, None
     if not (page.next_cursor or page.previous_cursor):  # one page: its rows are the count
         return page, valid, len(page.bookings)
@@ -91,17 +93,18 @@ def index() -> Response:
         query["since"] = local_time(utcnow(), workspace.timezone).date().isoformat()
     form = BookingFilterForm(query)
     descending = query.get("sort") == "-start"
-    page, valid, total = _page(workspace, form, descending)
+    paged = bool(request.args.get("cursor") or request.args.get("before"))
+    at = _position() if paged else 1
+    page, valid, total = _page(workspace, form, descending, at)
     rows = live_rows(page.bookings)
     zone = workspace.timezone
     table = table_bits(may_operate())
     args = {k: v for k, v in query.items() if k in form._fields and (v or k == "since")}
-    paged = bool(request.args.get("cursor") or request.args.get("before"))
     ids = [b.id for b in page.bookings]
     context = {
         "form": form, "filter_args": args, "zone": zone, "valid": valid, "table": table,
         "row_html": rendered_rows(page.bookings, rows, zone, table),
-        "pager": pager(table.base, args, page, at=_position() if paged else 1, total=total,
+        "pager": pager(table.base, args, page, at=at, total=total,
                        cap=COUNT_CAP, descending=descending, paged=paged),
         "live": live_poll(table.base, ids, newest_id(), utcnow(), bool(rows.polling))
         if valid else None}

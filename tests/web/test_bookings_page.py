@@ -560,6 +560,24 @@ def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
     assert client.get("/bookings?sort=sideways").status_code == 422
 
 
+def test_a_page_past_the_count_cap_says_where_it_is_not_a_count_it_passed(
+        app, client, auth, world, monkeypatch):
+    from dashboard.bookings import routes
+
+    monkeypatch.setattr(routes, "COUNT_CAP", 60)
+    base = utcnow() + timedelta(days=1)
+    with app.app_context():
+        for i in range(120):
+            add_booking(world.acme.id, f"c-{i:03d}", title=f"Slot {i:03d}",
+                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    auth.sign_in_as(world.operator)
+    first = client.get("/bookings").data.decode()
+    assert "1 to 50 of 60+" in first
+    following = re.search(r'href="([^"]+)" role="button"[^>]*rel="next"', first).group(1)
+    second = client.get(following.replace("&amp;", "&")).data.decode()
+    assert "51 to 100, more follow" in second and "of 60+" not in second
+
+
 def test_a_page_of_50_rows_is_at_most_40_kb_and_one_request_polls_them_all(app, client, auth,
                                                                              world):
     base = utcnow() + timedelta(days=1)
