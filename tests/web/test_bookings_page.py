@@ -533,12 +533,17 @@ def test_the_row_menu_offers_what_the_booking_does(client, auth, world, booked):
     assert client.get(f"/bookings/{booked['foreign']}/menu", headers=HX).status_code == 404
 
 
-def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
+def _hourly_slots(app, workspace_id: int, count: int = 120) -> None:
+    """Bookings "Slot 000", "Slot 001", ... an hour apart from tomorrow."""
     base = utcnow() + timedelta(days=1)
     with app.app_context():
-        for i in range(120):
-            add_booking(world.acme.id, f"p-{i:03d}", title=f"Slot {i:03d}",
+        for i in range(count):
+            add_booking(workspace_id, f"p-{i:03d}", title=f"Slot {i:03d}",
                         start=(base + timedelta(hours=i)).replace(microsecond=0))
+
+
+def test_previous_and_next_pages_count_and_sort(app, client, auth, world):
+    _hourly_slots(app, world.acme.id)
     auth.sign_in_as(world.operator)
     first = client.get("/bookings").data.decode()
     assert "1 to 50 of 120" in first and "Previous page" not in first
@@ -565,11 +570,7 @@ def test_a_page_past_the_count_cap_says_where_it_is_not_a_count_it_passed(
     from dashboard.bookings import routes
 
     monkeypatch.setattr(routes, "COUNT_CAP", 60)
-    base = utcnow() + timedelta(days=1)
-    with app.app_context():
-        for i in range(120):
-            add_booking(world.acme.id, f"c-{i:03d}", title=f"Slot {i:03d}",
-                        start=(base + timedelta(hours=i)).replace(microsecond=0))
+    _hourly_slots(app, world.acme.id)
     auth.sign_in_as(world.operator)
     first = client.get("/bookings").data.decode()
     assert "1 to 50 of 60+" in first
