@@ -47,8 +47,9 @@ PLAN = (("scheduled", "active", 112), ("ended", "active", 36), ("started", "acti
         ("waiting_for_connection", "active", 10), ("deleted_in_zoom", "active", 4),
         ("pending", "active", 7))
 DEAD_ERROR = "Gave up after 8 attempts: Zoom is unavailable (HTTP 503)"
-REFUSALS = ("Zoom refused: 300 Invalid meeting start time",
-            "Zoom refused: 1001 User does not exist: locum@clinic.zoom.test")
+# Zoom's code with its words, as a real refusal leaves them: the pages explain the code.
+REFUSALS = (("300", "Zoom refused: 300 Invalid meeting start time"),
+            ("1001", "Zoom refused: 1001 User does not exist: locum@clinic.zoom.test"))
 
 
 def _start(rng: random.Random, status: str, now: datetime) -> datetime:
@@ -91,9 +92,9 @@ def _operations(rng: random.Random, booking: Booking, status: str, index: int,
             meeting.last_error = DEAD_ERROR
             return [op("create", "dead", attempts=8, last_error=DEAD_ERROR[26:],
                        finished_at=now - timedelta(hours=rng.randint(1, 30)))]
-        refusal = REFUSALS[index % 4 // 2]
-        meeting.last_error = refusal
-        return [op("create", "failed", attempts=1, last_error=refusal[14:],
+        code, refusal = REFUSALS[index % 4 // 2]
+        meeting.last_error, meeting.error_code = refusal, code
+        return [op("create", "failed", attempts=1, last_error=refusal[14:], error_code=code,
                    finished_at=now - timedelta(hours=rng.randint(1, 30)))]
     if status == "waiting_for_connection":
         meeting.note = "Waiting for Zoom to be connected again; resumes by itself after."

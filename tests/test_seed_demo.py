@@ -17,7 +17,7 @@ from dashboard.models import (
     ZoomConnection,
 )
 from dashboard.orm import utcnow
-from dashboard.services import bookings
+from dashboard.services import bookings, error_causes
 from dashboard.services.audit import Actor
 from tests.booking_builders import drain
 
@@ -58,6 +58,12 @@ def test_seed_demo_adds_bookings_in_every_state_once(app, runner, sandbox):
         assert all(b.start_at > now for b in live if b.meeting.status == "scheduled")
         assert all(b.start_at < now for b in live if b.meeting.status == "ended")
         ours = {b.meeting.zoom_meeting_id: b for b in live}
+        # A refusal carries Zoom's code, as a real one does: the pages explain it.
+        refused = db.session.scalars(select(Meeting).where(
+            Meeting.last_error.startswith("Zoom refused"))).all()
+        assert refused and all(
+            error_causes.explain(m.error_code, None, m.last_error) is not error_causes.UNKNOWN
+            for m in refused)
     # Every meeting that exists in Zoom exists in the sandbox, with the booking's time.
     stored = {m["id"]: m for m in sandbox.stored_meetings() if m["id"] in ours}
     assert set(stored) == set(ours)
