@@ -164,19 +164,24 @@ def _attention(workspace_id: int) -> tuple[list[Meeting], int]:
     are the current truth (a retry or a fix settles them), so this reads the open problems,
     never the history of failures."""
     # Two index lookups joined, not one OR: "status in ... or a drift exists" made
-    # PostgreSQL read every meeting of the workspace (1,000,000 operations: 180 ms).
-    by_status = select(Meeting.id).where(Meeting.workspace_id == workspace_id,
-                                         Meeting.status.in_(ATTENTION))
-    by_drift = (select(Meeting.id)
+    # PostgreSQL read every meeting of the workspace (1,000,000 operations: 180 ms). The
+    # union carries the order's column, so it is counted and paged as it stands and only
+    # the page's rows are read again: as "meetings.id IN (union)" it was hashed against
+    # every meeting of the workspace, twice (57 ms).
+    by_status = select(Meeting.id, Meeting.updated_at).where(
+        Meeting.workspace_id == workspace_id, Meeting.status.in_(ATTENTION))
+    by_drift = (select(Meeting.id, Meeting.updated_at)
                 .join(MeetingDrift, MeetingDrift.booking_id == Meeting.booking_id)
                 .where(MeetingDrift.workspace_id == workspace_id,
                        MeetingDrift.resolved_at.is_(None)))
-    needs = Meeting.id.in_(union(by_status, by_drift))
-    total = db.session.scalar(select(func.count()).select_from(Meeting).where(needs)) or 0
+    needs = union(by_status, by_drift).subquery()
+    total = db.session.scalar(select(func.count()).select_from(needs)) or 0
+    shown = (select(needs.c.id).order_by(needs.c.updated_at.desc(), needs.c.id.desc())
+             .limit(LIST_LIMIT))
     rows = db.session.scalars(
         select(Meeting).join(Meeting.booking).options(contains_eager(Meeting.booking))
-        .where(needs).order_by(Meeting.updated_at.desc(), Meeting.id.desc())
-        .limit(LIST_LIMIT)).unique()
+        .where(Meeting.id.in_(shown))
+        .order_by(Meeting.updated_at.desc(), Meeting.id.desc())).unique()
     return list(rows), total
 
 

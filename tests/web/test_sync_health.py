@@ -408,3 +408,25 @@ def test_a_meeting_changed_in_zoom_needs_attention_and_turns_the_light_red(app, 
     page = client.get("/health").data.decode()
     assert f'id="attention-{booking}"' in page and "Changed in Zoom" in page
     assert f'/bookings/{booking}#needs-attention' in page
+
+
+def test_needs_attention_is_newest_first_counted_once_and_capped(app, world, monkeypatch):
+    from dashboard.models import Meeting, MeetingDrift
+
+    monkeypatch.setattr(sync_health, "LIST_LIMIT", 2)
+    now = utcnow()
+    with app.app_context():
+        ids = {name: add_booking(world.acme.id, f"attn-{name}", title=name, status=status)
+               for name, status in (("old failure", "failed"), ("gone", "deleted_in_zoom"),
+                                    ("drifted", "scheduled"), ("fine", "scheduled"))}
+        # A failed meeting with an open drift is one problem, not two.
+        for name in ("drifted", "old failure"):
+            db.session.add(MeetingDrift(workspace_id=world.acme.id, booking_id=ids[name],
+                                        kind="changed", detected_by="webhook", changes={}))
+        for age, name in enumerate(("drifted", "gone", "old failure")):
+            db.session.execute(db.update(Meeting).where(Meeting.booking_id == ids[name])
+                               .values(updated_at=now - timedelta(minutes=age)))
+        db.session.commit()
+        listed, total = sync_health._attention(world.acme.id)
+        assert total == 3
+        assert [m.booking.title for m in listed] == ["drifted", "gone"]
