@@ -2,9 +2,9 @@
 
 Every view declares who may use it: ``requires(permission)`` for workspace members,
 ``signed_in`` for any signed-in user, ``requires_api_key`` for the booking API (its
-blueprint authenticates the key), ``signed_by_zoom`` for Zoom's webhooks (the view checks
-the signature) and ``public`` for anyone. The route matrix test walks ``app.url_map`` and
-fails on any view that declares none.
+blueprint authenticates the key) and ``public`` for anyone. The route matrix test walks
+``app.url_map`` and fails on any view that declares none. Zoom's webhooks are no view:
+``webhooks.receiver`` answers them ahead of the app and checks Zoom's signature itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dashboard.services.accounts import memberships_of
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_WORKSPACE = "workspace_id"
 API_KEY = "api_key"
-ZOOM_SIGNATURE = "zoom_signature"
 
 
 def my_memberships() -> list[Membership]:
@@ -97,13 +96,6 @@ def requires_api_key(view: F) -> F:
     before any of its views runs, and answers 401 for a missing, unknown or revoked one.
     """
     view.access = API_KEY  # type: ignore[attr-defined]
-    return view
-
-
-def signed_by_zoom(view: F) -> F:
-    """Mark a view Zoom calls (webhooks): no session or key, but the view itself refuses a
-    request that does not carry Zoom's signature."""
-    view.access = ZOOM_SIGNATURE  # type: ignore[attr-defined]
     return view
 
 

@@ -11,28 +11,23 @@ and the same security headers. Every other address is the app's.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, g
-from werkzeug import Request, Response
+from werkzeug import Request
 
 from dashboard.errors import MESSAGES
 from dashboard.log_format import request_id
 from dashboard.security_headers import answer_headers
 from dashboard.services import unit_of_work
-from dashboard.webhooks.routes import receive
+from dashboard.webhooks.routes import json_answer, receive
 
 PATH = "/webhooks/zoom"
 log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _error(status: int, message: str) -> Response:
-    return Response(json.dumps({"error": message}), status, mimetype="application/json")
 
 
 class _Receiver:
@@ -48,7 +43,7 @@ class _Receiver:
         with self.app.app_context():
             g.request_id = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
             if request.method != "POST":
-                response = _error(405, MESSAGES[405])
+                response = json_answer({"error": MESSAGES[405]}, 405)
                 response.headers["Allow"] = "POST"
             else:
                 try:
@@ -56,7 +51,7 @@ class _Receiver:
                 except Exception:
                     log.exception("unhandled error on POST %s", PATH)
                     unit_of_work.discard()
-                    response = _error(500, MESSAGES[500])
+                    response = json_answer({"error": MESSAGES[500]}, 500)
             response.headers.extend(self.headers)
             response.headers["X-Request-ID"] = g.request_id
             return response(environ, start_response)

@@ -20,7 +20,7 @@ from dashboard.zoom.webhooks import MAX_BODY, Rejected, UrlValidation, dedupe_ke
 log = logging.getLogger(__name__)
 
 
-def _json(body: object, status: int = 200) -> Response:
+def json_answer(body: object, status: int = 200) -> Response:
     return Response(json.dumps(body), status, mimetype="application/json")
 
 
@@ -34,7 +34,7 @@ def receive(request: Request, secret: str) -> Response:
     if raw is None:
         WEBHOOK_EVENTS.labels("too_large").inc()
         webhook_tallies.count("too_large")
-        return _json({"error": "body too large"}, 413)
+        return json_answer({"error": "body too large"}, 413)
     try:
         event = parse(raw, request.headers, secret, now=time.time())
     except Rejected as rejected:
@@ -43,10 +43,10 @@ def receive(request: Request, secret: str) -> Response:
         outcome = "bad_signature" if rejected.status == 401 else "malformed"
         WEBHOOK_EVENTS.labels(outcome).inc()
         webhook_tallies.count(outcome)  # no event row: the health page counts them here
-        return _json({"error": rejected.message}, rejected.status)
+        return json_answer({"error": rejected.message}, rejected.status)
     if isinstance(event, UrlValidation):
         WEBHOOK_EVENTS.labels("url_validation").inc()
-        return _json(event.answer(secret))
+        return json_answer(event.answer(secret))
     event_id, is_new = webhook_events.store(event, dedupe_key(raw))
     if is_new and webhook_events.applies_at_once(event):
         try:
