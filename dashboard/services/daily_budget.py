@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 
 from dashboard.extensions import db
 from dashboard.models import Booking, Operation, OperationKind, OperationState, ZoomConnection
+from dashboard.models.operation import superseded
 from dashboard.services.retry_policy import PARKED_AFTER
 from dashboard.zoom.errors import next_utc_midnight
 
@@ -69,7 +70,7 @@ def use_today(workspace_id: int, connection: ZoomConnection | None,
     mine = [Operation.workspace_id == workspace_id, Operation.kind.in_(CAPPED_KINDS)]
     used = select(host).where(
         *mine, Operation.finished_at >= midnight, Operation.state == OperationState.SUCCEEDED,
-        or_(Operation.outcome.is_(None), ~Operation.outcome.like("superseded by %"))).subquery()
+        or_(Operation.outcome.is_(None), ~superseded())).subquery()
     used_rows = db.session.execute(
         select(used.c.host, func.count()).group_by(used.c.host)).all()
     open_ = select(host, Operation.next_attempt_at).where(

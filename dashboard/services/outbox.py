@@ -28,6 +28,7 @@ from dashboard.models import (
     OperationKind,
     OperationState,
 )
+from dashboard.models.operation import SUPERSEDED_PREFIX
 from dashboard.orm import utcnow
 
 
@@ -86,7 +87,7 @@ def enqueue(booking: Booking, kind: OperationKind, requested_by: str, *,
 def _supersede(ops: list[Operation], by: OperationKind) -> None:
     for op in ops:
         op.state = OperationState.SUCCEEDED.value
-        op.outcome = f"superseded by {by.value}"
+        op.outcome = f"{SUPERSEDED_PREFIX}{by.value}"
         op.finished_at = utcnow()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, func, select, union
 from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
@@ -25,6 +25,7 @@ from dashboard.models import (
     Workspace,
     ZoomConnection,
 )
+from dashboard.models.operation import superseded
 from dashboard.orm import utcnow
 from dashboard.services import daily_budget
 from dashboard.services.connections import connection_of
@@ -37,8 +38,6 @@ LIST_LIMIT = 50
 #: Distinct error texts read per window; more (each naming its own meeting) fold into one
 #: "other causes" group, so the groups still add up to the tiles.
 CAUSE_ROWS = 500
-#: Meetings Lakesis itself settled without a Zoom call say so in the outcome.
-SUPERSEDED = "superseded by %"
 ATTENTION = (MeetingStatus.FAILED.value, MeetingStatus.DELETED_IN_ZOOM.value)
 
 
@@ -118,17 +117,26 @@ def _failures(workspace_id: int, since: datetime, total: int) -> list[FailureGro
 
 
 def _chart(workspace_id: int, window: Window, now: datetime) -> list[Bar]:
+    """Successes and failures per bucket. Counted by state from the window's index alone;
+    the few operations Lakesis settled without a Zoom call are not successes, and are
+    counted apart through their own index (a filter on ``outcome`` would read the table
+    for every operation of the window: 76 ms of 7 days at a million operations)."""
     step = window.bucket_seconds
-    slot = bucket(db.session.get_bind().dialect.name, Operation.finished_at, step)
-    failed = Operation.state.in_(OperationState.GAVE_UP)
-    rows = db.session.execute(
-        select(slot, func.sum(case((failed, 0), else_=1)), func.sum(case((failed, 1), else_=0)))
-        .where(_ours(workspace_id), Operation.finished_at >= window.since(now),
-               Operation.state.in_(OperationState.FINISHED),
-               or_(Operation.outcome.is_(None), ~Operation.outcome.like(SUPERSEDED)))
-        .group_by(slot)).all()
-    by_slot = {int(row[0]): (int(row[1] or 0), int(row[2] or 0)) for row in rows}
-    first = int(window.since(now).timestamp()) // step
+    since = window.since(now)
+    dialect = db.session.get_bind().dialect.name
+    in_window = (_ours(workspace_id), Operation.finished_at >= since)
+    slot = bucket(dialect, Operation.finished_at, step)
+    by_slot: dict[int, list[int]] = {}
+    for n, state, count in db.session.execute(
+            select(slot, Operation.state, func.count())
+            .where(*in_window, Operation.state.in_(OperationState.FINISHED))
+            .group_by(slot, Operation.state)):
+        bar = by_slot.setdefault(int(n), [0, 0])
+        bar[state in OperationState.GAVE_UP] += count
+    for n, count in db.session.execute(
+            select(slot, func.count()).where(*in_window, superseded()).group_by(slot)):
+        by_slot.setdefault(int(n), [0, 0])[0] -= count
+    first = int(since.timestamp()) // step
     last = int(now.timestamp()) // step
     return [Bar(datetime.fromtimestamp(n * step, now.tzinfo), *by_slot.get(n, (0, 0)))
             for n in range(first, last + 1)]

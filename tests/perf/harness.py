@@ -440,6 +440,20 @@ def mark(session, name: str, rows: int, version: int) -> None:
                     {"name": name, "n": rows, "v": version})
 
 
+def settle(session) -> None:
+    """After a bulk build: what autovacuum does to a table this size on PostgreSQL (fresh
+    statistics, and the visibility map that lets a count read an index alone; this
+    machine's server runs with autovacuum off), ANALYZE on SQLite. Commits."""
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        with session.get_bind().connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        session.execute(text("ANALYZE"))
+        session.commit()
+
+
 def move_sequences_past_ids(session, models) -> None:
     """PostgreSQL: rows were inserted with their ids given, so each table's id sequence is
     moved past them (the app's own inserts would collide otherwise)."""

@@ -48,6 +48,7 @@ from tests.perf.harness import (
     recreate_postgres_database,
     report,
     running,
+    settle,
     table,
     wrk,
     wrk_available,
@@ -198,14 +199,7 @@ def _build(backend: str, ops: int) -> float:
     db.session.commit()
     anchor = datetime.now(UTC).replace(second=0, microsecond=0)
     (_fill_postgres if backend == "postgresql" else _fill_sqlite)(ops, workspace.id, anchor)
-    if backend == "postgresql":
-        # What autovacuum does to a table this size: statistics, and the visibility map
-        # that lets the window's counts read the index alone.
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        db.session.execute(text("ANALYZE"))
+    settle(db.session)
     mark(db.session, "health", ops, DATA_VERSION)
     db.session.commit()
     return time.monotonic() - began
