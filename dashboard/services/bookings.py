@@ -35,6 +35,7 @@ from dashboard.services import NotFound, ServiceError, drift, outbox
 from dashboard.services.audit import Actor, record
 from dashboard.services.booking_actions import BookingActions, Offer, offered_actions
 from dashboard.services.booking_input import TEXT_LIMITS, NewBooking
+from dashboard.services.sync_windows import not_before
 from dashboard.services.unit_of_work import transaction
 
 _PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
@@ -274,7 +275,8 @@ def _filtered(workspace: Workspace, filters: BookingFilters) -> Select:
     if filters.sync:
         of_state = [Operation.workspace_id == workspace.id, Operation.state == filters.sync]
         if filters.sync in OperationState.FINISHED and filters.sync_since:
-            of_state.append(Operation.finished_at >= filters.sync_since)
+            of_state.append(not_before(db.session.get_bind().dialect.name,
+                                       Operation.finished_at, filters.sync_since))
         query = query.where(Booking.id.in_(select(Operation.booking_id).where(*of_state)))
     if filters.search:
         query = query.where(_matching(filters.search.strip()))

@@ -18,6 +18,7 @@ from dashboard.extensions import db
 from dashboard.models import Booking, Operation, OperationKind, OperationState, ZoomConnection
 from dashboard.models.operation import superseded
 from dashboard.services.retry_policy import PARKED_AFTER
+from dashboard.services.sync_windows import not_before
 from dashboard.zoom.errors import next_utc_midnight
 
 DAILY_LIMIT = 100
@@ -69,7 +70,8 @@ def use_today(workspace_id: int, connection: ZoomConnection | None,
             .scalar_subquery().label("host"))
     mine = [Operation.workspace_id == workspace_id, Operation.kind.in_(CAPPED_KINDS)]
     used = select(host).where(
-        *mine, Operation.finished_at >= midnight, Operation.state == OperationState.SUCCEEDED,
+        *mine, not_before(db.session.get_bind().dialect.name, Operation.finished_at, midnight),
+        Operation.state == OperationState.SUCCEEDED,
         or_(Operation.outcome.is_(None), ~superseded())).subquery()
     used_rows = db.session.execute(
         select(used.c.host, func.count()).group_by(used.c.host)).all()

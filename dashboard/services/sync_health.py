@@ -31,7 +31,7 @@ from dashboard.services import daily_budget
 from dashboard.services.connections import connection_of
 from dashboard.services.failure_causes import FailureGroup, group_failures
 from dashboard.services.retry_policy import PARKED_AFTER
-from dashboard.services.sync_windows import DEFAULT_WINDOW, Window, bucket
+from dashboard.services.sync_windows import DEFAULT_WINDOW, Window, bucket, not_before
 from dashboard.services.webhook_health import Webhooks, webhooks
 
 LIST_LIMIT = 50
@@ -92,6 +92,12 @@ def _ours(workspace_id: int) -> ColumnElement[bool]:
     return Operation.workspace_id == workspace_id
 
 
+def _finished_since(workspace_id: int, since: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The workspace's operations finished in the window, read through the window's index."""
+    return (_ours(workspace_id),
+            not_before(db.session.get_bind().dialect.name, Operation.finished_at, since))
+
+
 def _counts(workspace_id: int, since: datetime) -> dict[str, int]:
     open_rows = db.session.execute(
         select(Operation.state, func.count()).where(
@@ -99,8 +105,7 @@ def _counts(workspace_id: int, since: datetime) -> dict[str, int]:
         .group_by(Operation.state)).all()
     finished_rows = db.session.execute(
         select(Operation.state, func.count()).where(
-            _ours(workspace_id), Operation.finished_at >= since,
-            Operation.state.in_(OperationState.FINISHED))
+            *_finished_since(workspace_id, since), Operation.state.in_(OperationState.FINISHED))
         .group_by(Operation.state)).all()
     return {state.value: 0 for state in OperationState} | dict(open_rows) | dict(finished_rows)
 
@@ -109,7 +114,7 @@ def _failures(workspace_id: int, since: datetime, total: int) -> list[FailureGro
     rows = db.session.execute(
         select(Operation.last_error, Operation.error_code, Operation.state, func.count(),
                func.min(Operation.finished_at), func.max(Operation.finished_at))
-        .where(_ours(workspace_id), Operation.finished_at >= since,
+        .where(*_finished_since(workspace_id, since),
                Operation.state.in_(OperationState.GAVE_UP))
         .group_by(Operation.last_error, Operation.error_code, Operation.state)
         .order_by(func.count().desc()).limit(CAUSE_ROWS)).all()
@@ -123,18 +128,19 @@ def _chart(workspace_id: int, window: Window, now: datetime) -> list[Bar]:
     for every operation of the window: 76 ms of 7 days at a million operations)."""
     step = window.bucket_seconds
     since = window.since(now)
-    dialect = db.session.get_bind().dialect.name
-    in_window = (_ours(workspace_id), Operation.finished_at >= since)
-    slot = bucket(dialect, Operation.finished_at, step)
+    slot = bucket(db.session.get_bind().dialect.name, Operation.finished_at, step)
     by_slot: dict[int, list[int]] = {}
     for n, state, count in db.session.execute(
             select(slot, Operation.state, func.count())
-            .where(*in_window, Operation.state.in_(OperationState.FINISHED))
+            .where(*_finished_since(workspace_id, since),
+                   Operation.state.in_(OperationState.FINISHED))
             .group_by(slot, Operation.state)):
         bar = by_slot.setdefault(int(n), [0, 0])
         bar[state in OperationState.GAVE_UP] += count
     for n, count in db.session.execute(
-            select(slot, func.count()).where(*in_window, superseded()).group_by(slot)):
+            # A plain bound: the partial index is the one to read, on both databases.
+            select(slot, func.count()).where(_ours(workspace_id), Operation.finished_at >= since,
+                                             superseded()).group_by(slot)):
         by_slot.setdefault(int(n), [0, 0])[0] -= count
     first = int(since.timestamp()) // step
     last = int(now.timestamp()) // step

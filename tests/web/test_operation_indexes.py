@@ -1,19 +1,27 @@
-"""The sync health chart reads indexes only (migration 0019): counts by state from the
-window's index, and the operations Lakesis settled itself from their partial index, so a
-busy week costs what its index entries cost, not a read of every row of the window."""
+"""The sync health page's window queries read the window's index: the chart from indexes
+only (migration 0019), counting by state from the window's index and the operations Lakesis
+settled itself from their partial index; and on SQLite every query bounded by the window
+seeks the window, not every succeeded operation of the history."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, text
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, insert, text
 
 from dashboard.extensions import db
+from dashboard.models import Operation, Workspace
 from dashboard.models.operation import SUPERSEDED_WHERE
 from dashboard.orm import utcnow
 from dashboard.services import sync_health
 from dashboard.services.sync_windows import WINDOWS
+from tests.booking_builders import add_booking
+
+WINDOW_INDEX = "ix_operations_workspace_finished"
 
 
-def _chart_statements(workspace_id: int) -> list[tuple[str, object]]:
+def _statements(run) -> list[tuple[str, object]]:
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -21,7 +29,7 @@ def _chart_statements(workspace_id: int) -> list[tuple[str, object]]:
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        sync_health._chart(workspace_id, WINDOWS["7d"], utcnow())
+        run()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     return seen
@@ -39,9 +47,10 @@ def _plan(statement: str, parameters: object) -> str:
 
 def test_the_chart_reads_the_window_index_and_the_superseded_one(app, world):
     with app.app_context():
-        by_state, settled = _chart_statements(world.acme.id)
+        by_state, settled = _statements(
+            lambda: sync_health._chart(world.acme.id, WINDOWS["7d"], utcnow()))
         plan = _plan(*by_state)
-        assert "ix_operations_workspace_finished" in plan, plan
+        assert WINDOW_INDEX in plan, plan
         if db.engine.dialect.name == "sqlite":
             assert "COVERING INDEX" in plan, plan  # no row of the table read
         plan = _plan(*settled)
@@ -61,3 +70,28 @@ def test_the_superseded_index_holds_only_those(app):
                 "SELECT pg_get_expr(indpred, indrelid) FROM pg_index "
                 "WHERE indexrelid = CAST('ix_operations_superseded' AS regclass)"))
             assert predicate == "((outcome)::text ~~ 'superseded by %'::text)", predicate
+
+
+def test_on_sqlite_the_window_queries_seek_the_window_not_the_history(app, world):
+    """Without histograms SQLite took ``state = 'succeeded'`` (most of the history) over the
+    window's range: the health page at 100,000 operations spent 50 of its 70 ms there."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite planner choice; PostgreSQL's histograms see the window")
+        booking = add_booking(world.acme.id)
+        now = utcnow()
+        db.session.execute(insert(Operation), [{
+            "workspace_id": world.acme.id, "booking_id": booking, "kind": "update",
+            "state": "succeeded", "attempts": 1, "next_attempt_at": now, "requested_by": "t",
+            "created_at": now, "updated_at": now,
+            "finished_at": now - timedelta(days=30 + n % 300, minutes=n)}
+            for n in range(3_000)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        workspace = db.session.get(Workspace, world.acme.id)
+        seen = _statements(lambda: sync_health.summary(workspace, WINDOWS["24h"], utcnow()))
+        windowed = [(sql, params) for sql, params in seen if "finished_at >=" in sql]
+        assert len(windowed) >= 4, [sql for sql, _ in seen]  # counts, causes, chart, budget
+        for sql, params in windowed:
+            plan = _plan(sql, params)
+            assert WINDOW_INDEX in plan or "ix_operations_superseded" in plan, (sql, plan)
