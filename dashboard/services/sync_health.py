@@ -135,8 +135,8 @@ def _chart(workspace_id: int, window: Window, now: datetime) -> list[Bar]:
             .where(*_finished_since(workspace_id, since),
                    Operation.state.in_(OperationState.FINISHED))
             .group_by(slot, Operation.state)):
-        bar = by_slot.setdefault(int(n), [0, 0])
-        bar[state in OperationState.GAVE_UP] += count
+        bar = by_slot.setdefault(int(n), [0, 0])  # succeeded, failed
+        bar[1 if state in OperationState.GAVE_UP else 0] += count
     for n, count in db.session.execute(
             # A plain bound: the partial index is the one to read, on both databases.
             select(slot, func.count()).where(_ours(workspace_id), Operation.finished_at >= since,
