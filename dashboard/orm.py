@@ -57,7 +57,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     (WAL), and wait for a busy lock instead of failing at once."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL is kept in the file: set it only on a database not yet in it. Setting it needs
+        # an exclusive lock for which SQLite does not wait, so a process opening the file
+        # while another checkpoints (a gunicorn worker booting as the migration's process
+        # closes, say) failed with "database is locked"; reading the mode waits as any read.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
