@@ -3,7 +3,7 @@ what a person does to their own account (password, sessions)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from dashboard.extensions import db
@@ -25,13 +25,16 @@ def note_sign_in(user: User) -> None:
         user.last_login_at = utcnow()
 
 
+# Built once, as the session's query is: every signed-in request runs it.
+_MEMBERSHIPS = (select(Membership).join(Membership.workspace)
+                .options(contains_eager(Membership.workspace))
+                .where(Membership.user_id == bindparam("user_id")).order_by(Workspace.name))
+
+
 def memberships_of(user: User) -> list[Membership]:
     """The user's memberships, by workspace name, each with its workspace (every page shows
     it: loading it in the same query spares a query a membership on every request)."""
-    query = (select(Membership).join(Membership.workspace)
-             .options(contains_eager(Membership.workspace))
-             .where(Membership.user_id == user.id).order_by(Workspace.name))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_MEMBERSHIPS, {"user_id": user.id}))
 
 
 def membership_in(user: User, workspace_id: int) -> Membership | None:

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from dashboard.extensions import db
 from dashboard.models import User, UserSession
@@ -63,15 +63,19 @@ def start(user_id: int, remembered: bool, user_agent: str = "") -> str:
     return token
 
 
+# Built once: every request of a signed-in user runs it, and building it cost a third of it.
+_LIVE_SESSION = (select(UserSession.id, UserSession.last_seen_at, User)
+                 .join(User, User.id == UserSession.user_id)
+                 .where(UserSession.token_hash == bindparam("token_hash"),
+                        UserSession.expires_at > bindparam("now")))
+
+
 def user_of_session(token: str) -> User | None:
     """Flask-Login's user loader: the active user of a live session named by ``token``."""
     if not token or len(token) > _MAX_TOKEN:
         return None
     now = utcnow()
-    found = db.session.execute(
-        select(UserSession.id, UserSession.last_seen_at, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _hash(token), UserSession.expires_at > now)).first()
+    found = db.session.execute(_LIVE_SESSION, {"token_hash": _hash(token), "now": now}).first()
     if found is None or not found.User.active:
         return None
     session_id, last_seen_at, user = found
