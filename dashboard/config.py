@@ -230,6 +230,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LAKESIS_EMBEDDED_WORKER", "0", "1: this process also runs the Zoom worker in a "
             "thread (make run sets it; production runs `flask zoom worker` instead)",
             parse=_flag, key="EMBEDDED_WORKER"),
+    Setting("LAKESIS_PAGE_CACHE", "1", "1: each process keeps the bookings table's pages and "
+            "shows one again while its workspace's data stands (0: make every page)",
+            parse=_flag, key="PAGE_CACHE"),
     Setting("METRICS_TOKEN", None, "bearer token a Prometheus scraper sends to GET /metrics; "
             "unset: only this machine (loopback) may scrape"),
     Setting("ZOOM_SANDBOX_SMTP_PORT", "8025", "sandbox mode only: port of the local mail "

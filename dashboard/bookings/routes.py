@@ -3,11 +3,12 @@ booking's page."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import abort, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from dashboard import page_cache
 from dashboard.access import current_workspace, requires
 from dashboard.bookings.blueprint import bp
 from dashboard.bookings.bulk import shown_jobs
@@ -86,11 +87,18 @@ def _position() -> int:
 @requires(Permission.VIEW)
 def index() -> Response:
     workspace = current_workspace()
+    today = local_time(utcnow(), workspace.timezone).date()
+    if request.args.get("window"):  # "finished in the last hour" moves with the clock
+        return _index(workspace, today)
+    return page_cache.kept_or_made(workspace, lambda: _index(workspace, today), extra=today)
+
+
+def _index(workspace: Workspace, today: date) -> Response:
     query = request.args.copy()
     if "since" not in query:
         # What is coming is what operators work on, and it keeps the status filter on the
         # near end of the start-time index; clearing From shows every date.
-        query["since"] = local_time(utcnow(), workspace.timezone).date().isoformat()
+        query["since"] = today.isoformat()
     form = BookingFilterForm(query)
     descending = query.get("sort") == "-start"
     paged = bool(request.args.get("cursor") or request.args.get("before"))
@@ -108,6 +116,8 @@ def index() -> Response:
                        cap=COUNT_CAP, descending=descending, paged=paged),
         "live": live_poll(table.base, ids, newest_id(), utcnow(), bool(rows.polling))
         if valid else None}
+    if context["live"]:  # "updated N s ago" counts from the answer, kept or not
+        page_cache.per_request(context["live"].at, lambda: utcnow().isoformat())
     if not is_htmx():  # the bars sit above the table: htmx swaps only the table
         context.update(jobs=shown_jobs(workspace.id), job_titles=bulk_jobs.TITLES)
     response = page_or_partial("pages/bookings.html", "partials/booking_table.html",

@@ -31,6 +31,7 @@ from dashboard.models.user_session import UserSession
 from dashboard.models.webhook_event import WebhookEvent
 from dashboard.models.webhook_tally import WebhookTally
 from dashboard.models.worker_heartbeat import WorkerHeartbeat
+from dashboard.models.workspace_change import WorkspaceChange
 from dashboard.models.zoom_connection import ConnectionStatus, OAuthState, ZoomConnection
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookTally",
     "WorkerHeartbeat",
+    "WorkspaceChange",
     "Workspace",
     "WorkspaceMailSettings",
     "ZoomConnection",

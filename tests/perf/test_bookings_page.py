@@ -5,7 +5,8 @@ operation. The data is built once and kept (SQLite: ``instance/bench/``; Postgre
 database ``lakesis_bench``), keyed by the ``bench_marker`` table, so the next run starts at
 once. gunicorn serves ``wsgi:app`` with WORKERS sync workers; a bare Flask route served the
 same way in the same run is the baseline, and so is the minimal hand-written keyset table
-(``keyset_wsgi``). Each case is a wrk run (CONNECTIONS at a time for SECONDS, the session
+(``keyset_wsgi``). The dashboard runs as it ships (pages kept while the workspace's data
+stands), again with ``LAKESIS_PAGE_CACHE=0`` (every page made), and once under writes. Each case is a wrk run (CONNECTIONS at a time for SECONDS, the session
 cookie sent; each server warmed up first) printing requests/s and p50/p99 latency, and
 their ratio to the baselines; then EXPLAIN of every query the page runs for the case.
 Nothing is asserted about time; the page must answer 200 with rows.
@@ -17,8 +18,10 @@ import html
 import random
 import re
 import statistics
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,10 +29,11 @@ import pytest
 import requests
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import create_engine, event, func, insert, select, text, update
 
 from dashboard import create_app
 from dashboard.cli import ensure_member, ensure_workspace
+from dashboard.config import normalize_database_url
 from dashboard.extensions import db
 from dashboard.models import Booking, Meeting, Operation, Role, User, Workspace
 from tests.perf.harness import (
@@ -60,6 +64,8 @@ pytestmark = pytest.mark.perf
 WORKERS = 4
 CONNECTIONS, SECONDS, WARM_SECONDS = 8, 8, 2  # wrk, per case; warm-up per server
 DEEP_PAGES = 50
+MADE = " (made each time)"
+WRITE_EVERY_S = 0.1
 ROWS = {"sqlite": 100_000, "postgresql": 1_000_000}
 DATA_VERSION = 2  # bump when the generated data changes shape: cached databases rebuild
 BATCH = 10_000
@@ -346,6 +352,33 @@ def _keyset_baseline(env: dict, tmp: Path) -> list[LoadResult]:
     return results
 
 
+@contextmanager
+def _writing(url: str, workspace_id: int, *, every_s: float) -> Iterator[list[float]]:
+    """Another connection changing one booking of the workspace every ``every_s`` while the
+    block runs (a busy workspace: webhooks, the worker, the API); yields the writes' times."""
+    engine = create_engine(normalize_database_url(url, ROOT / "instance"))
+    done, writes = threading.Event(), []
+    with engine.connect() as connection:
+        booking_id = connection.scalar(select(func.max(Booking.id)).where(
+            Booking.workspace_id == workspace_id))
+
+    def write() -> None:
+        while not done.wait(every_s):
+            with engine.begin() as connection:
+                connection.execute(update(Booking).where(Booking.id == booking_id)
+                                   .values(updated_at=datetime.now(UTC)))
+            writes.append(time.monotonic())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield writes
+    finally:
+        done.set()
+        writer.join(timeout=10)
+        engine.dispose()
+
+
 def _cookie_header(signed_in: requests.Session) -> str:
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in signed_in.cookies)
 
@@ -481,12 +514,16 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
         sandbox_url="http://127.0.0.1:9/zoom-sandbox")
     keyset = _keyset_baseline(env, tmp_path)
     web = _gunicorn(f"gunicorn-{backend}", "wsgi:app", env, tmp_path)
-    results: list[tuple[LoadResult, str]] = []
+    # The same app making every page (no kept pages): what a first look at a page costs.
+    made = _gunicorn(f"gunicorn-{backend}-made", "wsgi:app",
+                     {**env, "LAKESIS_PAGE_CACHE": "0"}, tmp_path)
+    results: list[tuple[LoadResult, str, bool]] = []  # the load, the path, kept pages
     try:
-        with running(web):
+        with running(web, made):
             web.wait_for_http("/login", deadline_s=60)
+            made.wait_for_http("/login", deadline_s=60)
             base = f"http://{HOST}:{web.port}"
-            signed_in = _sign_in(base)
+            signed_in = _sign_in(base)  # a server-side session: both servers know it
             first = _check_page(signed_in, base)
             assert "<tbody" in first and _next_url(first), "the first page shows no rows"
             walk_began = time.monotonic()
@@ -495,15 +532,25 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
             report(f"  followed 'Next page' {DEEP_PAGES} times in {walk_s:.1f} s "
                    f"({walk_s / DEEP_PAGES * 1000:.0f} ms per page, one client)")
             cookie = _cookie_header(signed_in)
-            _warm_up(f"{base}/bookings", cookie)
-            for name, query in CASES:
-                path = deep if query is None else f"/bookings?{query}" if query else "/bookings"
-                results.append((_load(name, base + path, cookie), path))
+            for server, kept, label in ((web, True, ""), (made, False, MADE)):
+                server_base = f"http://{HOST}:{server.port}"
+                _warm_up(f"{server_base}/bookings", cookie)
+                for name, query in CASES:
+                    path = (deep if query is None else f"/bookings?{query}" if query
+                            else "/bookings")
+                    results.append((_load(name + label, server_base + path, cookie), path,
+                                    kept))
+            with _writing(url, workspace_id, every_s=WRITE_EVERY_S) as writes:
+                busy = _load(f"first page, {1 / WRITE_EVERY_S:.0f} writes/s in the workspace",
+                             base + "/bookings", cookie)
+            assert writes, "the writer wrote nothing during the run"
             web.sample_memory()
         db_report = []
-        for result, path in results:
+        for result, path, kept in results:
+            app.config["PAGE_CACHE"] = kept
             heavy, app_ms, sql_ms, statements = _sql_of_page(app, path, admin_id)
             db_report.append((result.name, path, heavy, app_ms, sql_ms, statements))
+        app.config["PAGE_CACHE"] = False
         explain_only = []
         for name, query in EXPLAIN_ONLY:
             path = f"/bookings?{query}"
@@ -524,7 +571,11 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
           app_ms, sql_ms, statements, r.rps / base_rps, r.pct(50) / base_p50,
           r.rps / k.rps, r.pct(50) / k.pct(50)]
          for r, k, (_, _, _, app_ms, sql_ms, statements) in zip(
-             (r for r, _ in results), keyset, db_report, strict=True)]
+             (r for r, _, _ in results), keyset + keyset, db_report, strict=True)]
+        + [[busy.name, busy.requests, busy.rps, busy.pct(50), busy.pct(99),
+            busy.bytes_per_response / 1024, "-", "-", "-", busy.rps / base_rps,
+            busy.pct(50) / base_p50, busy.rps / keyset[0].rps,
+            busy.pct(50) / keyset[0].pct(50)]]
         + [[k.name, k.requests, k.rps, k.pct(50), k.pct(99), k.bytes_per_response / 1024,
             "-", "-", 1, k.rps / base_rps, k.pct(50) / base_p50, 1.0, 1.0] for k in keyset]
         + [["baseline: bare Flask route", baseline.requests, base_rps, base_p50,
@@ -533,6 +584,12 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
     report("  req/s vs keyset: against the minimal hand-written 50-row keyset Jinja table "
            "(tests/perf/keyset_wsgi.py) on the same database, served the same way in this "
            "run; the target is 0.9 or more")
+    report(f"  The first rows are the dashboard as it runs, keeping each page while its "
+           f"workspace's data stands (dashboard/page_cache.py); rows marked{MADE} are the "
+           f"same app with LAKESIS_PAGE_CACHE=0, making every page; the last row is the first "
+           f"page while another connection changes a booking of the workspace every "
+           f"{WRITE_EVERY_S} s ({len(writes)} writes during the run), each change making the "
+           f"page again")
     report(f"  {machine_load()} (after)\n"
            "  alone ms / SQL ms: median time of the page / of its SQL, in-process, one "
            "request at a time (no HTTP, no contention); stmts: SQL statements per page")
@@ -544,6 +601,8 @@ def test_bookings_page(backend: str, baseline: LoadResult, tmp_path: Path) -> No
         report(f"  {name}, GET {path}: {app_ms:,.0f} ms alone, {sql_ms:,.0f} ms of it SQL "
                "(in-process, one request; no load loop)")
     for name, path, heavy, *_ in db_report + explain_only:
+        if not heavy:  # a kept page reads no bookings
+            continue
         report(f"  EXPLAIN -- {backend}, {name}: GET {path}")
         for statement, parameters in heavy:
             print(f"  SQL: {_short_sql(statement)}")
