@@ -21,17 +21,13 @@ from dataclasses import dataclass
 from flask import current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from dashboard.access import my_memberships
-from dashboard.extensions import db
 from dashboard.htmx import is_htmx
-from dashboard.models import Workspace, WorkspaceChange
+from dashboard.models import Workspace
 
 KEPT = 256  # pages (about 40 KB each); full, it starts again
-_VERSION = select(WorkspaceChange.version).where(
-    WorkspaceChange.workspace_id == bindparam("workspace_id"))
 
 
 @dataclass(frozen=True)
@@ -52,10 +48,6 @@ def per_request(value: str, fresh: Callable[[], str]) -> str:
     return value
 
 
-def version_of(workspace_id: int) -> int | None:
-    return db.session.scalar(_VERSION, {"workspace_id": workspace_id})
-
-
 def _store() -> dict[tuple, _Kept]:
     return current_app.extensions.setdefault("kept_pages", {})
 
@@ -73,7 +65,8 @@ def kept_or_made(workspace: Workspace, make: Callable[[], Response], *,
     ``extra``: whatever else the page depends on (today's date, say)."""
     if not current_app.config["PAGE_CACHE"] or session.get("_flashes"):
         return make()
-    version = version_of(workspace.id)  # first: the page read after it is as new or newer
+    # Read with the memberships, before anything of the page: the page is as new or newer.
+    version = workspace.data_version
     if version is None:
         return make()
     key = _key(workspace, version, extra)

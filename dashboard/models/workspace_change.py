@@ -21,10 +21,11 @@ Migration 0020 writes the same schema; ``create_all`` (the tests) gets it from h
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, BigInteger, ForeignKey, MetaData, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DDL, BigInteger, ForeignKey, MetaData, event, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from dashboard.extensions import db
+from dashboard.models.accounts import Workspace
 
 TRACKED = ("bookings", "meetings", "operations", "meeting_drifts", "bulk_jobs",
            "zoom_connections")
@@ -36,6 +37,13 @@ class WorkspaceChange(db.Model):
     workspace_id: Mapped[int] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+# Loaded only where asked for: with the memberships (``services.accounts``), the first read
+# of every request, so the page cache has it before anything of the page, at no extra query.
+Workspace.data_version = column_property(
+    select(WorkspaceChange.version).where(WorkspaceChange.workspace_id == Workspace.id)
+    .correlate_except(WorkspaceChange).scalar_subquery(), deferred=True)
 
 
 def sqlite_ddl() -> list[str]:

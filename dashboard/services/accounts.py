@@ -25,9 +25,10 @@ def note_sign_in(user: User) -> None:
         user.last_login_at = utcnow()
 
 
-# Built once, as the session's query is: every signed-in request runs it.
+# Built once, as the session's query is: every signed-in request runs it. Each workspace's
+# data version comes with it, for the page cache (``models.workspace_change``).
 _MEMBERSHIPS = (select(Membership).join(Membership.workspace)
-                .options(contains_eager(Membership.workspace))
+                .options(contains_eager(Membership.workspace).undefer(Workspace.data_version))
                 .where(Membership.user_id == bindparam("user_id")).order_by(Workspace.name))
 
 

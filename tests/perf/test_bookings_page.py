@@ -6,9 +6,10 @@ database ``lakesis_bench``), keyed by the ``bench_marker`` table, so the next ru
 once. gunicorn serves ``wsgi:app`` with WORKERS sync workers; a bare Flask route served the
 same way in the same run is the baseline, and so is the minimal hand-written keyset table
 (``keyset_wsgi``). The dashboard runs as it ships (pages kept while the workspace's data
-stands), again with ``LAKESIS_PAGE_CACHE=0`` (every page made), and once under writes. Each case is a wrk run (CONNECTIONS at a time for SECONDS, the session
-cookie sent; each server warmed up first) printing requests/s and p50/p99 latency, and
-their ratio to the baselines; then EXPLAIN of every query the page runs for the case.
+stands), again with ``LAKESIS_PAGE_CACHE=0`` (every page made), and once under writes.
+Each case is a wrk run (CONNECTIONS at a time for SECONDS, the session cookie sent; each
+server warmed up first) printing requests/s and p50/p99 latency, and their ratio to the
+baselines; then EXPLAIN of every query the page runs for the case.
 Nothing is asserted about time; the page must answer 200 with rows.
 """
 

@@ -17,9 +17,12 @@ from dashboard.models import (
     WorkspaceChange,
 )
 from dashboard.models.workspace_change import TRACKED
-from dashboard.page_cache import version_of
 from tests.booking_builders import add_booking
 from tests.zoom_builders import store_connection
+
+
+def version_of(workspace_id: int) -> int | None:
+    return db.session.get(WorkspaceChange, workspace_id).version
 
 
 def versions(app, world) -> tuple[int | None, int | None]:
