@@ -4,8 +4,8 @@ A kept page is shown again only when nothing it was made from has changed: the s
 address and htmx target, the same person with the same memberships, the same workspace
 settings and day, and the same workspace data version (``models.workspace_change``: the
 database's triggers change it with every write to what the table shows, so no writer can
-forget). The version is read before anything else of the page, so a kept page is never
-older than the version it is kept under. Everything else still runs per request: the
+forget). The version comes with the memberships, the first read of every request, so a
+page is never older than the version it is kept under. Everything else still runs per request: the
 session, the membership and role checks, the CSRF token.
 
 Per-request strings in a kept page (the CSRF token, "updated at") are put back fresh each
