@@ -5,8 +5,8 @@ address and htmx target, the same person with the same memberships, the same wor
 settings and day, and the same workspace data version (``models.workspace_change``: the
 database's triggers change it with every write to what the table shows, so no writer can
 forget). The version comes with the memberships, the first read of every request, so a
-page is never older than the version it is kept under. Everything else still runs per request: the
-session, the membership and role checks, the CSRF token.
+page is never older than the version it is kept under. Everything else still runs per
+request: the session, the membership and role checks, the CSRF token.
 
 Per-request strings in a kept page (the CSRF token, "updated at") are put back fresh each
 time. Pages with messages to show (flashes), answers other than 200 and pages whose
