@@ -1,11 +1,11 @@
 """The worker's side of outbound webhooks: claim a delivery, sign it, POST it, log it.
 
-Claims work like the outbox's: candidates are locked with ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL and taken with a compare-and-set, under a lease a killed worker's claim runs out
-of. A delivery waits while an earlier one of the same endpoint and booking is open, so
-each receiver gets a booking's events in order, one at a time. No transaction is held
-during the POST. Every attempt carries the event's own key as ``webhook-id``: a retry, a
-take-over after a crash or a replay is the same message, and receivers dedupe on it.
+Claims work like the outbox's: only the first open delivery of each endpoint and booking
+is a candidate, so each receiver gets a booking's events in order, one at a time; it is
+taken with a compare-and-set, under a lease a killed worker's claim runs out of. No
+transaction is held during the POST. Every attempt carries the event's own key as
+``webhook-id``: a retry, a take-over after a crash or a replay is the same message, and
+receivers dedupe on it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from standardwebhooks.webhooks import Webhook
 
 from dashboard import token_cipher
@@ -78,32 +78,40 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
 
 
-def _due(now: datetime):
-    return or_(and_(WebhookDelivery.state == DeliveryState.QUEUED,
-                    WebhookDelivery.next_attempt_at <= now),
-               and_(WebhookDelivery.state == DeliveryState.RUNNING,
-                    WebhookDelivery.lease_until < now))
+def _due(deliveries, now: datetime):
+    return or_(and_(deliveries.state == DeliveryState.QUEUED,
+                    deliveries.next_attempt_at <= now),
+               and_(deliveries.state == DeliveryState.RUNNING, deliveries.lease_until < now))
 
 
 def claim(worker: str, now: datetime | None = None) -> int | None:
     """Take the next due delivery for this worker, or None. Commits."""
     now = now or utcnow()
-    # Only the first open delivery of each endpoint and booking may go: one pass over the
-    # open ones (not a look back from each candidate, which grows with the queue squared).
-    heads = (select(func.min(WebhookDelivery.id))
-             .where(WebhookDelivery.state.in_(DeliveryState.OPEN))
-             .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.booking_id))
-    active = exists().where(WebhookEndpoint.id == WebhookDelivery.endpoint_id,
-                            WebhookEndpoint.state == EndpointState.ACTIVE)
+    # Only the first open delivery of each endpoint and booking may go. Said, as the
+    # outbox says it, with row_number() over the open deliveries: one scan whatever the
+    # statistics. "id IN (the first of each)" was planned, from the statistics of a table
+    # still empty when a burst arrived, as a nested loop reading the open deliveries once
+    # per candidate (22 ms a claim at 300 queued; deliveries ran at 0.15x the outbox).
+    ranked = select(
+        WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.state,
+        WebhookDelivery.next_attempt_at, WebhookDelivery.lease_until,
+        func.row_number().over(
+            partition_by=(WebhookDelivery.endpoint_id, WebhookDelivery.booking_id),
+            order_by=WebhookDelivery.id).label("place"),
+    ).where(WebhookDelivery.state.in_(DeliveryState.OPEN)).subquery()
+    active = select(WebhookEndpoint.id).where(WebhookEndpoint.state == EndpointState.ACTIVE)
     candidates = db.session.scalars(
-        select(WebhookDelivery.id).where(WebhookDelivery.id.in_(heads), _due(now), active)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(10)
-        .with_for_update(skip_locked=True)).all()
+        select(ranked.c.id).where(ranked.c.place == 1, _due(ranked.c, now),
+                                  ranked.c.endpoint_id.in_(active))
+        .order_by(ranked.c.next_attempt_at, ranked.c.id).limit(10)).all()
+    # Two workers may pick the same head: the compare-and-set lets one take it, and nothing
+    # behind it becomes a head until it is settled.
     for delivery_id in candidates:
         taken = db.session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, _due(now)).values(
-                state=DeliveryState.RUNNING.value, locked_by=worker,
-                lease_until=now + _lease(), attempts=WebhookDelivery.attempts + 1))
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, _due(WebhookDelivery, now))
+            .values(state=DeliveryState.RUNNING.value, locked_by=worker,
+                    lease_until=now + _lease(), attempts=WebhookDelivery.attempts + 1))
         if taken.rowcount == 1:
             db.session.commit()
             return delivery_id
