@@ -1,6 +1,8 @@
-"""A booking workflow's webhook receiver for the tests: a real HTTP server in a thread that
-verifies every delivery with the ``standardwebhooks`` library, dedupes on ``webhook-id``
-as a receiver should, and misbehaves on demand (fails, hangs, answers slowly, 410s)."""
+"""A booking workflow's webhook receiver for the tests: a real HTTP/1.1 server in a thread
+that keeps connections open as receivers do, verifies every delivery with the
+``standardwebhooks`` library, dedupes on ``webhook-id`` as a receiver should, and
+misbehaves on demand (fails, hangs, answers slowly, 410s). Every answer tries to set a
+cookie, which a sender must never send back."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ class Received:
     webhook_id: str
     body: dict[str, Any]
     headers: dict[str, str]
+    #: the sender's side of the connection it came on (host, port)
+    peer: tuple[str, int] = ("", 0)
 
     @property
     def type(self) -> str:
@@ -48,14 +52,21 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as receivers serve
+            # Headers and body go out in two writes: with Nagle's algorithm the body waits
+            # for the sender's delayed ACK, 40 ms an answer (real servers turn it off too).
+            disable_nagle_algorithm = True
+
             def log_message(self, *args: Any) -> None:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver._handle(raw, dict(self.headers.items()))
+                status = receiver._handle(raw, dict(self.headers.items()),
+                                          self.client_address)
                 try:
                     self.send_response(status)
+                    self.send_header("Set-Cookie", "receiver-session=1; Path=/")
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok" if status < 300 else b"no")
@@ -80,7 +91,7 @@ class Receiver:
                 continue
         return None
 
-    def _handle(self, raw: bytes, headers: dict[str, str]) -> int:
+    def _handle(self, raw: bytes, headers: dict[str, str], peer: tuple[str, int]) -> int:
         body = self._verify(raw, headers)
         with self.lock:
             if body is None:
@@ -93,7 +104,7 @@ class Receiver:
         if answer >= 300:
             return answer
         lowered = {k.lower(): v for k, v in headers.items()}
-        received = Received(lowered["webhook-id"], body, lowered)
+        received = Received(lowered["webhook-id"], body, lowered, peer)
         with self.lock:
             self.requests.append(received)
             if all(r.webhook_id != received.webhook_id for r in self.accepted):

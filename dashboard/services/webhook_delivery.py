@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from flask import current_app
@@ -128,16 +129,28 @@ class Sent:
     error: str | None
 
 
+def _session() -> requests.Session:
+    """The process's sender: it keeps connections to receivers open, so a busy endpoint
+    pays TCP and TLS setup once, not per delivery; and it keeps no cookies, or one set by a
+    receiver would follow later deliveries, other workspaces' included."""
+    session = current_app.extensions.get("webhook_session")
+    if session is None:
+        session = requests.Session()
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        current_app.extensions["webhook_session"] = session
+    return session
+
+
 def _post(url: str, body: str, headers: dict[str, str]) -> Sent:
     config = current_app.config
     started = time.monotonic()
     try:
         if current_app.config["LAKESIS_ENV"] == "production":
             endpoint_urls.refuse_private_addresses(url)  # DNS may have changed since
-        response = requests.post(url, data=body.encode(), headers=headers, stream=True,
-                                 allow_redirects=False, timeout=(
-                                     config["WEBHOOK_CONNECT_TIMEOUT"],
-                                     config["WEBHOOK_READ_TIMEOUT"]))
+        response = _session().post(url, data=body.encode(), headers=headers, stream=True,
+                                   allow_redirects=False, timeout=(
+                                       config["WEBHOOK_CONNECT_TIMEOUT"],
+                                       config["WEBHOOK_READ_TIMEOUT"]))
         with response:
             raw = response.raw.read(EXCERPT * 4, decode_content=True) or b""
         excerpt = raw.decode("utf-8", "replace")[:EXCERPT] or None

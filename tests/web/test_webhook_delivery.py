@@ -112,6 +112,17 @@ def test_a_booking_brings_a_signed_meeting_ready_to_the_receiver(app, acme, zoom
     assert receiver.refused == []
 
 
+def test_deliveries_to_a_receiver_share_one_connection_and_send_no_cookies(app, acme,
+                                                                          receiver):
+    add_endpoint(app, acme, receiver)
+    record_events(app, acme, bookings=2, per_booking=2)
+    assert send(app) == 4
+    # Keep-alive: a busy endpoint pays TCP (and TLS) setup once, not per delivery. Every
+    # answer set a cookie; one kept would follow later deliveries (other workspaces' too).
+    assert len({got.peer for got in receiver.requests}) == 1
+    assert all("cookie" not in got.headers for got in receiver.requests)
+
+
 def test_a_receiver_with_the_wrong_secret_refuses_every_delivery(app, acme, receiver):
     add_endpoint(app, acme, receiver)
     receiver.secrets = [webhook_endpoints.new_secret()]
