@@ -8,13 +8,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 
 from dashboard.extensions import db
 from dashboard.models import Booking, Meeting
 from dashboard.orm import utcnow
 from dashboard.services.bookings import BookingFilters, list_bookings
 from tests.booking_builders import add_booking
+from tests.sql_statements import statements_sent
 
 
 def _found(client, term: str) -> list[str]:
@@ -95,16 +96,8 @@ def test_the_search_reads_the_index(app, searchable):
 
 def _last_statement_plan(run) -> tuple[object, str]:
     """What ``run()`` returns, and PostgreSQL's plan of the last statement it sent."""
-    sent: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with statements_sent(db.engine) as sent:
         result = run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     statement, parameters = sent[-1]
     plan = db.session.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters)
     return result, " ".join(plan.scalars())

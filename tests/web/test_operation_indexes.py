@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from dashboard.extensions import db
 from dashboard.models import Operation, Workspace
@@ -17,21 +17,14 @@ from dashboard.orm import utcnow
 from dashboard.services import sync_health
 from dashboard.services.sync_windows import WINDOWS
 from tests.booking_builders import add_booking
+from tests.sql_statements import statements_sent
 
 WINDOW_INDEX = "ix_operations_workspace_finished"
 
 
 def _statements(run) -> list[tuple[str, object]]:
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(db.engine) as seen:
         run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return seen
 
 

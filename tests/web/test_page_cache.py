@@ -4,15 +4,14 @@ with each request's own CSRF token and time, and every check still made per requ
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from dashboard.extensions import db
 from dashboard.models import Meeting, Membership, Role
 from tests.booking_builders import add_booking
+from tests.sql_statements import statements_sent
 
 HX = {"HX-Request": "true"}
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -27,24 +26,10 @@ def booked(app, world) -> dict[str, int]:
                 "globex": add_booking(world.globex.id, "ref-globex", title="Globex visit")}
 
 
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
-
 def page(client, path: str = "/bookings", **kwargs) -> tuple[str, int]:
-    with statements(client.application) as seen:
+    with client.application.app_context():
+        engine = db.engine
+    with statements_sent(engine) as seen:
         response = client.get(path, **kwargs)
     assert response.status_code == 200
     return response.data.decode(), len(seen)

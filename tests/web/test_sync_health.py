@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from dashboard.extensions import db
 from dashboard.models import Booking, Operation, WebhookEvent, Workspace
@@ -16,6 +16,7 @@ from dashboard.orm import utcnow
 from dashboard.services import sync_health
 from dashboard.services.sync_windows import WINDOWS
 from tests.booking_builders import add_booking
+from tests.sql_statements import statements_sent
 from tests.zoom_builders import compact, meeting_event, signed_headers
 
 FINISHED = ("succeeded", "failed", "dead")
@@ -98,15 +99,11 @@ def test_summary_of_a_day_and_of_a_week(app, troubled):
 
 
 def test_summary_uses_a_fixed_number_of_bounded_queries(app, troubled):
-    statements: list[str] = []
     with app.app_context():
         workspace = _workspace(troubled.acme.id)
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with statements_sent(db.engine) as sent:
             sync_health.summary(workspace, WINDOWS["7d"])
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
+        statements = [statement for statement, _ in sent]
     assert len(statements) <= 20
     bounded = ("LIMIT", "count(", "min(", "max(", "sum(", "zoom_connections")
     assert all(any(word in s or word in s.lower() for word in bounded)

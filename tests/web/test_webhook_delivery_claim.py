@@ -8,31 +8,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from dashboard.extensions import db
 from dashboard.models import Booking, Workspace
 from dashboard.services import booking_events, webhook_delivery, webhook_endpoints
 from dashboard.services.audit import Actor
 from tests.booking_builders import add_booking
+from tests.sql_statements import statements_sent
 
 QUEUED, BOOKINGS = 300, 50
 
 
 def _claim_statement() -> tuple[str, object]:
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and not seen:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(db.engine) as sent:
         webhook_delivery.claim("worker-1")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     db.session.rollback()
-    return seen[0]
+    return next((statement, parameters) for statement, parameters in sent
+                if statement.lstrip().upper().startswith("SELECT"))
 
 
 def _nodes(plan: dict) -> Iterator[dict]:
